@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install everything orbit-globus needs on a Debian/Ubuntu machine: the system programs the
+# tests and the demo drive, a virtual environment in .venv with the package (editable) and
+# its test tools, and the intercept library built by zig for this machine (and aarch64).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# Debian package -> a file it provides; only missing ones are installed.
+declare -A wanted=(
+  [netcat-openbsd]=/bin/nc.openbsd
+  [netcat-traditional]=/bin/nc.traditional
+  [ncat]=/usr/bin/ncat
+  [curl]=/usr/bin/curl
+  [socat]=/usr/bin/socat
+  [telnet]=/usr/bin/telnet
+  [binutils]=/usr/bin/readelf
+  [qemu-user]=/usr/bin/qemu-aarch64
+  [libc6-arm64-cross]=/usr/aarch64-linux-gnu/lib/libc.so.6
+  [dpkg-dev]=/usr/bin/dpkg-architecture
+)
+missing=()
+for pkg in "${!wanted[@]}"; do
+  [ -e "${wanted[$pkg]}" ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+if [ -f libintercept/build.py ]; then
+  .venv/bin/python libintercept/build.py all
+fi
+echo "orbit-globus installed in $(pwd)/.venv"

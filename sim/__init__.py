@@ -1,0 +1,2 @@
+"""orbit-sim: a stateful fake of Globus Auth, Transfer and GCS, with stream access points."""
+

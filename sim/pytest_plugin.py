@@ -1,0 +1,1 @@
+"""pytest fixtures for suites that test against the simulator (SPEC 5.5)."""
