@@ -64,12 +64,7 @@ class Hello:
     nonce: bytes
 
     def encode(self) -> bytes:
-        return (
-            _header(int(self.role))
-            + self.tunnel_id.bytes
-            + self.secret_id.bytes
-            + self.nonce
-        )
+        return _header(int(self.role)) + self.tunnel_id.bytes + self.secret_id.bytes + self.nonce
 
     @classmethod
     def decode(cls, data: bytes) -> Hello:

@@ -60,9 +60,9 @@ def test_server_produces_vector_bytes(v: dict) -> None:
 def test_server_refuses_wrong_secret_response(v: dict) -> None:
     server = _server(v)
     server.receive(bytes.fromhex(v["hello"]))
-    assert server.receive(bytes.fromhex(v["wrong_secret_response"])).hex() == v[
-        "result_auth_failed"
-    ]
+    assert (
+        server.receive(bytes.fromhex(v["wrong_secret_response"])).hex() == v["result_auth_failed"]
+    )
     assert server.closing and server.status is Status.AUTH_FAILED
 
 
