@@ -1,0 +1,125 @@
+"""Start a program inside a tunnel's environment (SPEC 3.3), the Python twin of the launcher.
+
+`launch_env()` computes the variables the intercept library reads; `launch()` starts the
+command with them and returns the `subprocess.Popen`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .conf import TunnelConf, conf_dir
+from .contact import parse_host_port
+from .errors import StreamsError
+
+LIBRARY_NAME = "libglobus_streams_client.so.0"
+PORT_VAR_PREFIX = "GLOBUS_STREAMS_INTERCEPT_PORT_"
+
+
+def library_path() -> Path:
+    """The intercept library built for this machine, from the installed package."""
+    try:
+        from orbit_globus.native import library_path as native_library_path
+    except ImportError:
+        native_library_path = None
+    if native_library_path is not None:
+        try:
+            return Path(native_library_path())
+        except FileNotFoundError as err:
+            raise StreamsError(str(err)) from None
+    candidate = Path(__file__).resolve().parent.parent / "_lib" / platform.machine() / LIBRARY_NAME
+    if not candidate.is_file():
+        raise StreamsError(
+            f"intercept library not found at {candidate}; build it with: "
+            "python libintercept/build.py host"
+        )
+    return candidate
+
+
+def cli_path() -> str:
+    """The `globus-streams` executable the library runs to refresh a stale contact."""
+    beside_python = Path(sys.executable).parent / "globus-streams"
+    if beside_python.is_file() and os.access(beside_python, os.X_OK):
+        return str(beside_python)
+    found = shutil.which("globus-streams")
+    if found is None:
+        raise StreamsError("globus-streams is not on PATH; reinstall the orbit-globus package")
+    return found
+
+
+def uninitialized_message(tunnel_id: str, path: Path) -> str:
+    return (
+        f"tunnel {tunnel_id} is not initialized here (no {path}); run "
+        f"'globus-streams environment initialize {tunnel_id}' on the initiator side or "
+        f"'globus-streams environment initialize --listener-contact-string HOST:PORT "
+        f"{tunnel_id}' on the listener side"
+    )
+
+
+def launch_env(
+    tunnel_id: str,
+    *,
+    port: int | None = None,
+    debug: bool = False,
+    log_file: str | os.PathLike[str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment for a program started in `tunnel_id`'s tunnel, based on `env`."""
+    result = dict(os.environ if env is None else env)
+    directory = conf_dir(base_dir or result.get("GLOBUS_STREAMS_DIR"))
+    conf = TunnelConf.load_if_exists(tunnel_id, directory)
+    if conf is None:
+        tid = TunnelConf.new(tunnel_id, directory)
+        raise StreamsError(uninitialized_message(tid.tunnel_id, tid.path))
+
+    if port is None and conf.is_listener:
+        if not conf.listener_contact_string:
+            raise StreamsError(f"{conf.path} has no listener_contact_string; pass a port with -p")
+        port = parse_host_port(conf.listener_contact_string)[1]
+    if port is not None:
+        if not 0 < port < 65536:
+            raise StreamsError(f"bad port {port}: expected 1-65535")
+        result[f"{PORT_VAR_PREFIX}{port}"] = conf.tunnel_id
+
+    tunnels = [t for t in result.get("GLOBUS_STREAMS_TUNNELS", "").split(",") if t]
+    if conf.tunnel_id not in tunnels:
+        tunnels.append(conf.tunnel_id)
+    result["GLOBUS_STREAMS_TUNNELS"] = ",".join(tunnels)
+    result["GLOBUS_STREAMS_DIR"] = str(directory)
+    result["GLOBUS_STREAMS_CLI"] = cli_path()
+    if debug or log_file:
+        result["GLOBUS_STREAMS_DEBUG"] = "1"
+    if log_file:
+        result["GLOBUS_STREAMS_LOG"] = str(Path(log_file).absolute())
+
+    library = str(library_path())
+    preload = [p for p in result.get("LD_PRELOAD", "").replace(":", " ").split() if p]
+    result["LD_PRELOAD"] = " ".join([library, *(p for p in preload if p != library)])
+    return result
+
+
+def launch(
+    tunnel_id: str,
+    command: Sequence[str],
+    *,
+    port: int | None = None,
+    debug: bool = False,
+    log_file: str | os.PathLike[str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    **popen_kwargs: object,
+) -> subprocess.Popen:
+    """Start `command` in the tunnel's environment; extra keywords go to `subprocess.Popen`."""
+    if not command:
+        raise StreamsError("launch needs a command to run")
+    full_env = launch_env(
+        tunnel_id, port=port, debug=debug, log_file=log_file, base_dir=base_dir, env=env
+    )
+    return subprocess.Popen(list(command), env=full_env, **popen_kwargs)  # type: ignore[call-overload]
