@@ -45,12 +45,17 @@ MASK = "********"
 ConfValue = str | int | None
 
 
-def canonical_tunnel_id(tunnel_id: str | uuid.UUID) -> str:
-    """The tunnel id as a lower-case UUID string; anything else is refused (it names a file)."""
+def canonical_uuid(value: str | uuid.UUID, what: str = "id") -> str:
+    """`value` as a lower-case UUID string; anything else is a one-line error."""
     try:
-        return str(uuid.UUID(str(tunnel_id).strip()))
+        return str(uuid.UUID(str(value).strip()))
     except ValueError:
-        raise StreamsError(f"bad tunnel id {str(tunnel_id)!r}: expected a UUID") from None
+        raise StreamsError(f"bad {what} {str(value)!r}: expected a UUID") from None
+
+
+def canonical_tunnel_id(tunnel_id: str | uuid.UUID) -> str:
+    """The tunnel id as a lower-case UUID string (it names a file, so nothing else passes)."""
+    return canonical_uuid(tunnel_id, "tunnel id")
 
 
 def conf_dir(base_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -1,0 +1,149 @@
+"""`globus-streams tunnel ...`: create, inspect, stop and delete tunnels (Transfer /v2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from orbit_globus.streams.conf import canonical_tunnel_id, canonical_uuid
+from orbit_globus.streams.tunnel_doc import Tunnel
+
+from .context import Settings, pass_settings
+from .output import emit, print_fields, print_table
+
+
+def _transfer():  # -> TransferClientV2
+    from orbit_globus.login import Globus
+
+    return Globus().transfer
+
+
+def _get_tunnel_doc(tunnel_id: str) -> dict[str, Any]:
+    from orbit_globus.login import Globus
+    from orbit_globus.streams.environment import fetch_tunnel
+
+    globus = Globus()
+    fetch_tunnel(globus, tunnel_id)  # one-line reasons for unknown / not yours
+    return globus.transfer.get_tunnel(tunnel_id).data["data"]
+
+
+@click.group()
+def tunnel() -> None:
+    """Create and manage Globus Streams tunnels."""
+
+
+@tunnel.command()
+@click.argument("initiator_ap_id")
+@click.argument("listener_ap_id")
+@click.option("--label", help="A name for the tunnel.")
+@click.option("--lifetime-mins", type=click.IntRange(min=1), help="Minutes until it stops.")
+@click.option("--restartable", is_flag=True, help="Restart the tunnel after failures.")
+@pass_settings
+def create(
+    settings: Settings,
+    initiator_ap_id: str,
+    listener_ap_id: str,
+    label: str | None,
+    lifetime_mins: int | None,
+    restartable: bool,
+) -> None:
+    """Create a tunnel from INITIATOR_AP_ID to LISTENER_AP_ID; prints its id."""
+    from globus_sdk import MISSING
+    from globus_sdk.experimental import TunnelCreateDocument
+
+    doc = TunnelCreateDocument(
+        canonical_uuid(initiator_ap_id, "initiator access point id"),
+        canonical_uuid(listener_ap_id, "listener access point id"),
+        label=label if label is not None else MISSING,
+        lifetime_mins=lifetime_mins if lifetime_mins is not None else MISSING,
+        restartable=True if restartable else MISSING,
+    )
+    data = _transfer().create_tunnel(doc).data["data"]
+    emit(settings, data, str(data["id"]))
+
+
+@tunnel.command("list")
+@pass_settings
+def list_(settings: Settings) -> None:
+    """List your tunnels."""
+    docs = list(_transfer().list_tunnels())
+    rows = []
+    for doc in docs:
+        t = Tunnel.from_doc(doc)
+        rows.append((t.id, t.label, t.state, t.initiator_ap, t.listener_ap))
+    emit(
+        settings,
+        docs,
+        lambda: print_table(None, ("ID", "Label", "State", "Initiator AP", "Listener AP"), rows),
+    )
+
+
+@tunnel.command()
+@click.argument("tunnel_id")
+@pass_settings
+def show(settings: Settings, tunnel_id: str) -> None:
+    """Show one tunnel."""
+    data = _get_tunnel_doc(canonical_tunnel_id(tunnel_id))
+    emit(settings, data, lambda: _print_tunnel(data))
+
+
+@tunnel.command()
+@click.argument("tunnel_id")
+@pass_settings
+def stop(settings: Settings, tunnel_id: str) -> None:
+    """Stop a tunnel (it stays listed until deleted)."""
+    from globus_sdk.experimental import TunnelUpdateDocument
+
+    tid = canonical_tunnel_id(tunnel_id)
+    _get_tunnel_doc(tid)
+    data = _transfer().update_tunnel(tid, TunnelUpdateDocument(state="STOPPING")).data["data"]
+    emit(settings, data, f"stopping tunnel {tid}")
+
+
+@tunnel.command()
+@click.argument("tunnel_id")
+@pass_settings
+def delete(settings: Settings, tunnel_id: str) -> None:
+    """Delete a tunnel."""
+    tid = canonical_tunnel_id(tunnel_id)
+    _get_tunnel_doc(tid)
+    _transfer().delete_tunnel(tid)
+    emit(settings, {"id": tid, "deleted": True}, f"deleted tunnel {tid}")
+
+
+@tunnel.command()
+@click.argument("tunnel_id")
+@pass_settings
+def events(settings: Settings, tunnel_id: str) -> None:
+    """List a tunnel's events."""
+    tid = canonical_tunnel_id(tunnel_id)
+    _get_tunnel_doc(tid)
+    docs = list(_transfer().get_tunnel_events(tid))
+    rows = []
+    for doc in docs:
+        a = doc.get("attributes") or {}
+        rows.append(
+            (a.get("time"), a.get("code"), "yes" if a.get("is_error") else "", a.get("details"))
+        )
+    emit(settings, docs, lambda: print_table(None, ("Time", "Code", "Error", "Details"), rows))
+
+
+def _print_tunnel(data: dict[str, Any]) -> None:
+    t = Tunnel.from_doc(data)
+    a = data.get("attributes") or {}
+    print_fields(
+        {
+            "ID": t.id,
+            "Label": t.label,
+            "State": t.state,
+            "Status": a.get("status"),
+            "Initiator AP": t.initiator_ap,
+            "Listener AP": t.listener_ap,
+            "Initiator contact": t.initiator_contact,
+            "Listener contact": t.listener_contact,
+            "Lifetime (mins)": t.lifetime_mins,
+            "Restartable": a.get("restartable"),
+            "Created": a.get("created_time"),
+        }
+    )

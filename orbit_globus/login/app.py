@@ -1,0 +1,60 @@
+"""Which Globus identity the CLI acts as, through globus-sdk's GlobusApp.
+
+- `GLOBUS_STREAMS_CLIENT_ID` + `GLOBUS_STREAMS_CLIENT_SECRET`: a `ClientApp` (client
+  credentials; service accounts, CI, the simulator).
+- otherwise a `UserApp`: native-app login, refresh tokens, renewed without a prompt.
+
+Both keep tokens in globus-sdk's JSON token storage under the user's home (written 0600),
+so a short-lived process such as `contact-lookup` reuses a valid access token instead of
+asking Globus Auth each time. Service URLs come from globus-sdk's own environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+
+import globus_sdk
+from globus_sdk.globus_app import resolve_by_login_flow
+from globus_sdk.scopes import TransferScopes
+
+from orbit_globus.streams.errors import StreamsError
+
+APP_NAME = "globus-streams"
+CLIENT_ID_ENV = "GLOBUS_STREAMS_CLIENT_ID"
+CLIENT_SECRET_ENV = "GLOBUS_STREAMS_CLIENT_SECRET"
+NATIVE_CLIENT_ID_ENV = "GLOBUS_STREAMS_NATIVE_CLIENT_ID"
+TRANSFER_RESOURCE_SERVER = "transfer.api.globus.org"
+
+
+def uses_client_credentials() -> bool:
+    return bool(os.environ.get(CLIENT_ID_ENV) and os.environ.get(CLIENT_SECRET_ENV))
+
+
+def make_app(*, interactive: bool = False) -> globus_sdk.GlobusApp:
+    """The app for this process; `interactive` allows a browser login when one is needed."""
+    scopes = {TRANSFER_RESOURCE_SERVER: [TransferScopes.all]}
+    if uses_client_credentials():
+        return globus_sdk.ClientApp(
+            APP_NAME,
+            client_id=os.environ[CLIENT_ID_ENV],
+            client_secret=os.environ[CLIENT_SECRET_ENV],
+            scope_requirements=scopes,
+            config=globus_sdk.GlobusAppConfig(token_validation_error_handler=None),
+        )
+    native_client_id = os.environ.get(NATIVE_CLIENT_ID_ENV)
+    if not native_client_id:
+        raise StreamsError(
+            f"no Globus credentials: set {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV} "
+            f"(client credentials), or {NATIVE_CLIENT_ID_ENV} (a native app registered at "
+            "https://app.globus.org/settings/developers) and run: globus-streams login",
+            exit_code=2,
+        )
+    return globus_sdk.UserApp(
+        APP_NAME,
+        client_id=native_client_id,
+        scope_requirements=scopes,
+        config=globus_sdk.GlobusAppConfig(
+            request_refresh_tokens=True,
+            token_validation_error_handler=resolve_by_login_flow if interactive else None,
+        ),
+    )

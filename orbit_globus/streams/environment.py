@@ -1,0 +1,398 @@
+"""The `environment` operations: initialize, contact lookup, update, cleanup.
+
+They take a `Globus` (orbit_globus.login) for the network, built only when needed: a
+contact lookup with a fresh conf never imports globus-sdk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .conf import ROLE_INITIATOR, ROLE_LISTENER, TunnelConf, canonical_tunnel_id, iter_confs
+from .contact import format_host_port, parse_host_port
+from .errors import StreamsError
+from .tunnel_doc import Tunnel, access_point_host_endpoint
+
+if TYPE_CHECKING:
+    from orbit_globus.login import Globus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CS_TTL = 60
+# How long initialize and contact-lookup wait for a tunnel that is about to become ACTIVE.
+ACTIVE_WAIT_SECONDS = 5.0
+POLL_INTERVAL = 0.25
+FAKE_PORT_RANGE = (1025, 9999)
+LAN_SECRET_TYPE = "lan_secret_create#1.0.0"
+
+GlobusFactory = Callable[[], "Globus"]
+BaseDir = str | os.PathLike[str] | None
+
+
+@dataclasses.dataclass
+class InitResult:
+    conf: TunnelConf
+    tunnel: Tunnel
+    contact_string: str | None  # initiator side: globus.<tunnel_id>:<fake_port>
+    note: str | None = None  # e.g. the tunnel is not ACTIVE yet
+
+    def to_json(self) -> dict[str, Any]:
+        conf = self.conf
+        return {
+            "tunnel_id": conf.tunnel_id,
+            "role": conf.role,
+            "conf_file": str(conf.path),
+            "endpoint_id": conf.endpoint_id,
+            "lankey_id": conf.lankey_id,
+            "contact_string": self.contact_string,
+            "connector_contact_string": conf.connector_contact_string,
+            "globus_contact": conf.globus_contacts,
+            "listener_contact_string": conf.listener_contact_string,
+            "tunnel_expiration_time": conf.tunnel_expiration_time,
+            "tunnel_state": self.tunnel.state,
+        }
+
+
+# -- Transfer and GCS calls with failures turned into one-line reasons --------------------
+
+
+def _api_status(err: BaseException) -> int | None:
+    return getattr(err, "http_status", None)
+
+
+def fetch_tunnel(globus: Globus, tunnel_id: str) -> Tunnel:
+    import globus_sdk
+
+    try:
+        return Tunnel.from_doc(globus.transfer.get_tunnel(tunnel_id).data)
+    except globus_sdk.GlobusAPIError as err:
+        if err.http_status == 404:
+            raise StreamsError(f"tunnel {tunnel_id} not found (unknown, or not yours)") from None
+        if err.http_status == 403:
+            raise StreamsError(
+                f"tunnel {tunnel_id} belongs to another identity; access denied"
+            ) from None
+        raise
+
+
+def wait_for_active(globus: Globus, tunnel: Tunnel, timeout: float = ACTIVE_WAIT_SECONDS) -> Tunnel:
+    """Poll until the tunnel has an initiator contact, is finished, or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while tunnel.initiator_contact is None and not tunnel.finished:
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_INTERVAL)
+        tunnel = fetch_tunnel(globus, tunnel.id)
+    return tunnel
+
+
+def host_endpoint_of(globus: Globus, access_point_id: str) -> str:
+    return access_point_host_endpoint(globus.transfer.get_stream_access_point(access_point_id).data)
+
+
+def create_lan_secret(
+    globus: Globus, endpoint_id: str, tunnel_id: str, access_point_id: str
+) -> tuple[str, str]:
+    """A new LAN secret for (tunnel, access point) from the endpoint's GCS Manager."""
+    response = globus.gcs(endpoint_id).post(
+        "/lan_secrets",
+        data={
+            "DATA_TYPE": LAN_SECRET_TYPE,
+            "tunnel_id": tunnel_id,
+            "stream_access_point_id": access_point_id,
+        },
+    )
+    try:
+        entry = response["data"][0]
+        return str(entry.get("secret") or ""), str(entry["id"])
+    except (KeyError, IndexError, TypeError):
+        raise StreamsError(f"GCS Manager of {endpoint_id} sent no LAN secret") from None
+
+
+def delete_lan_secret(globus: Globus, endpoint_id: str, secret_id: str) -> bool:
+    """Delete a LAN secret; False when the GCS no longer knows it."""
+    import globus_sdk
+
+    try:
+        globus.gcs(endpoint_id).delete(f"/lan_secrets/{secret_id}")
+    except globus_sdk.GlobusAPIError as err:
+        if err.http_status == 404:
+            return False
+        raise
+    return True
+
+
+# -- initialize ---------------------------------------------------------------------------
+
+
+def initialize(
+    globus: Globus,
+    tunnel_id: str,
+    endpoint_id: str | None = None,
+    *,
+    listener_contact: str | None = None,
+    listener: bool = False,
+    globus_contacts: Sequence[str] = (),
+    cs_ttl: int | None = None,
+    force: bool = False,
+    base_dir: BaseDir = None,
+    now: Callable[[], float] = time.time,
+) -> InitResult:
+    tid = canonical_tunnel_id(tunnel_id)
+    role = ROLE_LISTENER if listener or listener_contact else ROLE_INITIATOR
+    if listener_contact:
+        parse_host_port(listener_contact, what="listener contact string")
+    for contact in globus_contacts:
+        parse_host_port(contact, what="--globus-contact")
+    if role == ROLE_LISTENER and globus_contacts:
+        raise StreamsError("--globus-contact applies to the initiator side only")
+    if cs_ttl is not None and cs_ttl < 0:
+        raise StreamsError("--cs-ttl must be zero or more seconds")
+
+    old = TunnelConf.load_if_exists(tid, base_dir)
+    if old is not None and not force:
+        raise StreamsError(
+            f"tunnel {tid} is already initialized here ({old.path}); "
+            "pass --force to replace it (its LAN secret is deleted first)"
+        )
+
+    tunnel = fetch_tunnel(globus, tid)
+    if tunnel.finished:
+        raise StreamsError(f"tunnel {tid} is {tunnel.state}; create a new tunnel")
+    access_point = tunnel.listener_ap if role == ROLE_LISTENER else tunnel.initiator_ap
+    if not access_point:
+        raise StreamsError(f"tunnel {tid} names no {role} stream access point")
+    endpoint = str(endpoint_id) if endpoint_id else host_endpoint_of(globus, access_point)
+
+    if old is not None and old.lankey_id:
+        # Revoke before rotating: the old secret must not outlive this conf.
+        deleted = delete_lan_secret(globus, old.endpoint_id or endpoint, old.lankey_id)
+        log.info("old LAN secret %s %s", old.lankey_id, "deleted" if deleted else "was gone")
+
+    note = None
+    if role == ROLE_LISTENER:
+        if listener_contact:
+            host, port = parse_host_port(listener_contact)
+            tunnel = _record_listener(globus, tid, host, port)
+        elif tunnel.listener_contact is None:
+            raise StreamsError(
+                f"tunnel {tid} has no listener contact; pass --listener-contact-string HOST:PORT"
+            )
+
+    lankey, lankey_id = create_lan_secret(globus, endpoint, tid, access_point)
+
+    conf = TunnelConf.new(tid, base_dir)
+    if old is not None:  # keep what a newer version wrote, and a stable fake port
+        conf.values = {k: v for k, v in old.values.items() if k not in _ROLE_KEYS}
+    started = now()
+    conf.set(
+        role=role,
+        lankey=lankey,
+        lankey_id=lankey_id,
+        endpoint_id=endpoint,
+        tunnel_expiration_time=(
+            int(started + tunnel.lifetime_mins * 60) if tunnel.lifetime_mins else None
+        ),
+    )
+    contact_string = None
+    if role == ROLE_LISTENER:
+        conf.set(listener_contact_string=listener_contact or tunnel.listener_contact)
+    else:
+        tunnel = wait_for_active(globus, tunnel) if tunnel.listener_contact else tunnel
+        fake_port = (old.fake_port if old else None) or _random_fake_port()
+        conf.set(
+            connector_contact_string=tunnel.initiator_contact,
+            update_time=int(now()) if tunnel.initiator_contact else None,
+            connector_contact_string_ttl=DEFAULT_CS_TTL if cs_ttl is None else cs_ttl,
+            fake_port=fake_port,
+            globus_contact=",".join(globus_contacts) or None,
+        )
+        contact_string = f"globus.{tid}:{fake_port}"
+        if tunnel.initiator_contact is None:
+            note = (
+                f"tunnel {tid} is {tunnel.state}; the initiator contact is fetched "
+                "when the application connects"
+            )
+    conf.save()
+    return InitResult(conf=conf, tunnel=tunnel, contact_string=contact_string, note=note)
+
+
+_ROLE_KEYS = frozenset(
+    {
+        "role",
+        "lankey",
+        "lankey_id",
+        "endpoint_id",
+        "connector_contact_string",
+        "update_time",
+        "connector_contact_string_ttl",
+        "globus_contact",
+        "listener_contact_string",
+        "tunnel_expiration_time",
+    }
+)
+
+
+def _random_fake_port() -> int:
+    low, high = FAKE_PORT_RANGE
+    return low + secrets.randbelow(high - low + 1)
+
+
+def _record_listener(globus: Globus, tunnel_id: str, host: str, port: int) -> Tunnel:
+    from globus_sdk.experimental import TunnelUpdateDocument
+
+    doc = TunnelUpdateDocument(listener_ip_address=host, listener_port=port)
+    return Tunnel.from_doc(globus.transfer.update_tunnel(tunnel_id, doc).data)
+
+
+# -- contact lookup -----------------------------------------------------------------------
+
+
+def lookup_contact(
+    tunnel_id: str,
+    *,
+    skip_update: bool = False,
+    base_dir: BaseDir = None,
+    globus_factory: GlobusFactory | None = None,
+    now: Callable[[], float] = time.time,
+) -> str:
+    """The initiator access point's `ip:port`, refreshed from Transfer when stale."""
+    conf = TunnelConf.load(tunnel_id, base_dir)
+    if conf.is_listener:
+        raise StreamsError(
+            f"tunnel {conf.tunnel_id} is initialized as the listener here; "
+            "contact-lookup is for the initiator side"
+        )
+    contact = conf.connector_contact_string
+    if skip_update or conf.contact_is_fresh(now()):
+        if not contact:
+            raise StreamsError(
+                f"no initiator contact stored for tunnel {conf.tunnel_id}; "
+                "run contact-lookup without --skip-update"
+            )
+        return contact
+    return refresh_contact(conf, _factory(globus_factory)(), now=now)
+
+
+def refresh_contact(
+    conf: TunnelConf, globus: Globus, *, now: Callable[[], float] = time.time
+) -> str:
+    tunnel = wait_for_active(globus, fetch_tunnel(globus, conf.tunnel_id))
+    contact = tunnel.initiator_contact
+    if contact is None:
+        raise StreamsError(
+            f"tunnel {conf.tunnel_id} is {tunnel.state}; it has no initiator contact yet"
+        )
+    conf.set(connector_contact_string=contact, update_time=int(now()))
+    conf.save()
+    return contact
+
+
+def _factory(globus_factory: GlobusFactory | None) -> GlobusFactory:
+    if globus_factory is not None:
+        return globus_factory
+    from orbit_globus.login import Globus
+
+    return Globus
+
+
+# -- update -------------------------------------------------------------------------------
+
+
+def update(
+    globus_factory: GlobusFactory,
+    tunnel_id: str,
+    *,
+    listener_contact: str | None = None,
+    cs_ttl: int | None = None,
+    base_dir: BaseDir = None,
+) -> TunnelConf:
+    """Change the listener contact or the TTL; on the initiator side also refresh the contact."""
+    conf = TunnelConf.load(tunnel_id, base_dir)
+    if cs_ttl is not None:
+        if cs_ttl < 0:
+            raise StreamsError("--cs-ttl must be zero or more seconds")
+        conf.set(connector_contact_string_ttl=cs_ttl)
+    if listener_contact:
+        if not conf.is_listener:
+            raise StreamsError(
+                f"tunnel {conf.tunnel_id} is initialized as the initiator here; "
+                "--listener-contact-string applies to the listener side"
+            )
+        host, port = parse_host_port(listener_contact, what="listener contact string")
+        _record_listener(globus_factory(), conf.tunnel_id, host, port)
+        conf.set(listener_contact_string=format_host_port(host, port))
+    if not conf.is_listener:
+        refresh_contact(conf, globus_factory())
+    conf.save()
+    return conf
+
+
+# -- cleanup ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class CleanupReport:
+    removed: list[str] = dataclasses.field(default_factory=list)
+    kept: list[str] = dataclasses.field(default_factory=list)
+    secrets_deleted: list[str] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    def to_json(self) -> dict[str, list[str]]:
+        return dataclasses.asdict(self)
+
+
+def cleanup(
+    globus_factory: GlobusFactory,
+    tunnel_ids: Iterable[str] | None,
+    *,
+    force: bool = False,
+    base_dir: BaseDir = None,
+    now: Callable[[], float] = time.time,
+) -> CleanupReport:
+    """Remove expired (or, with `force`, all) selected confs and delete their secrets.
+
+    `tunnel_ids=None` means every conf in the directory.
+    """
+    report = CleanupReport()
+    explicit = tunnel_ids is not None
+    ids = [canonical_tunnel_id(t) for t in tunnel_ids] if explicit else list(iter_confs(base_dir))
+    globus: Globus | None = None
+    for tid in ids:
+        try:
+            conf = TunnelConf.load(tid, base_dir)
+        except StreamsError as err:
+            if explicit:
+                raise
+            report.warnings.append(str(err))
+            continue
+        if not (force or conf.is_expired(now())):
+            report.kept.append(tid)
+            continue
+        if conf.lankey_id and conf.endpoint_id:
+            try:
+                globus = globus or globus_factory()
+                if delete_lan_secret(globus, conf.endpoint_id, conf.lankey_id):
+                    report.secrets_deleted.append(tid)
+            except Exception as err:  # best effort: the GCS may be gone for good
+                report.warnings.append(
+                    f"could not delete the LAN secret of tunnel {tid}: {_reason(err)}"
+                )
+        conf.remove()
+        report.removed.append(tid)
+    return report
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, StreamsError):
+        return str(err)
+    status = _api_status(err)
+    if status is not None:
+        return f"{status} {getattr(err, 'code', '')}".strip()
+    return err.__class__.__name__
