@@ -1,0 +1,60 @@
+"""Fixtures: an endpoint host with the globus plugin, served on loopback in a thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from globus_sdk.transport import RetryConfig
+
+from orbit_globus.endpoint.app import build_app
+from orbit_globus.endpoint.client import EndpointClient
+from orbit_globus.endpoint.server import ThreadedHost
+from orbit_globus.transfer.plugin import Plugin
+
+# Short, so retries after simulated 503s and dropped connections keep the tests quick.
+POLL_INTERVAL = 0.2
+
+
+def fast_retries() -> RetryConfig:
+    return RetryConfig(max_retries=4, max_sleep=0.05, backoff=lambda _ctx: 0.01)
+
+
+@pytest.fixture
+def plugin() -> Plugin:
+    return Plugin(poll_interval=POLL_INTERVAL, retry_config=fast_retries())
+
+
+@pytest.fixture
+def endpoint_url(plugin: Plugin) -> Iterator[str]:
+    host = ThreadedHost(build_app([plugin])).start()
+    try:
+        yield host.url
+    finally:
+        host.stop()
+
+
+@pytest.fixture
+def new_client(endpoint_url: str) -> Iterator[Callable[[], EndpointClient]]:
+    """Make EndpointClients for the running host; all are closed at the end."""
+    made: list[EndpointClient] = []
+
+    def make() -> EndpointClient:
+        client = EndpointClient(endpoint_url, timeout=30)
+        made.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in made:
+            client.close()
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test sees the developer's GCP install, config file or collection variable."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("RADICAL_ORBIT_GLOBUS_COLLECTION", raising=False)
+    return home

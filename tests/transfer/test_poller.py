@@ -1,0 +1,131 @@
+"""The poller: one filtered task_list per interval for all tasks, notifications on change."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from orbit_globus.transfer.notifications import NotificationLog
+from orbit_globus.transfer.poller import TaskPoller
+
+
+class FakeTransfer:
+    """Stands in for the session's fetch: records every call and what it asked for."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.calls: list[list[str]] = []
+        self.fail_with: Exception | None = None
+
+    def add(self, task_id: str, status: str = "ACTIVE") -> None:
+        self.tasks[task_id] = {
+            "task_id": task_id,
+            "status": status,
+            "label": f"label {task_id}",
+            "bytes_transferred": 0,
+            "files_transferred": 0,
+            "nice_status": "Queued",
+        }
+
+    async def fetch(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        self.calls.append(list(task_ids))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return [dict(self.tasks[task_id]) for task_id in task_ids if task_id in self.tasks]
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 10))
+
+
+def test_one_fetch_covers_every_watched_task():
+    async def scenario():
+        fake, log = FakeTransfer(), NotificationLog()
+        poller = TaskPoller(fake.fetch, log, interval=60)
+        for n in range(100):
+            fake.add(f"t{n}")
+            poller.watch(f"t{n}")
+        await poller.poll_once()
+        return fake, log
+
+    fake, log = run(scenario())
+    assert len(fake.calls) == 1
+    assert sorted(fake.calls[0]) == sorted(f"t{n}" for n in range(100))
+    assert log.last_seq == 100  # a first status notification per task
+
+
+def test_notifications_follow_changes_and_end_with_the_final_state():
+    async def scenario():
+        fake, log = FakeTransfer(), NotificationLog()
+        poller = TaskPoller(fake.fetch, log, interval=60)
+        fake.add("t1")
+        poller.watch("t1")
+        await poller.poll_once()
+        await poller.poll_once()  # unchanged: no new notification
+        fake.tasks["t1"].update(bytes_transferred=10, files_transferred=1)
+        await poller.poll_once()
+        fake.tasks["t1"].update(status="SUCCEEDED", nice_status=None, files_transferred=2)
+        await poller.poll_once()
+        await poller.poll_once()  # finished tasks are no longer fetched
+        return fake, log, poller
+
+    fake, log, poller = run(scenario())
+    events = log.after(0)
+    assert [(e["data"]["status"], e["data"]["files_transferred"]) for e in events] == [
+        ("ACTIVE", 0),
+        ("ACTIVE", 1),
+        ("SUCCEEDED", 2),
+    ]
+    assert set(events[0]["data"]) == {
+        "task_id",
+        "status",
+        "label",
+        "bytes_transferred",
+        "files_transferred",
+        "nice_status",
+    }
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    assert len(fake.calls) == 4
+    assert poller.watched == []
+
+
+def test_idle_poller_makes_no_calls_and_wakes_on_the_first_task():
+    async def scenario():
+        fake, log = FakeTransfer(), NotificationLog()
+        poller = TaskPoller(fake.fetch, log, interval=60)
+        poller.start()
+        await asyncio.sleep(0.2)
+        calls_while_idle = len(fake.calls)
+        fake.add("t1")
+        poller.watch("t1")
+        events = await log.wait_after(0, timeout=5)
+        await poller.stop()
+        return calls_while_idle, events
+
+    calls_while_idle, events = run(scenario())
+    assert calls_while_idle == 0
+    assert events[0]["data"]["task_id"] == "t1"
+
+
+def test_poll_failures_are_reported_once_and_polling_continues():
+    async def scenario():
+        fake, log = FakeTransfer(), NotificationLog()
+        poller = TaskPoller(fake.fetch, log, interval=60)
+        fake.add("t1")
+        poller.watch("t1")
+        fake.fail_with = ConnectionError("boom")
+        await poller.poll_once()
+        await poller.poll_once()
+        fake.fail_with = None
+        await poller.poll_once()
+        return log
+
+    topics = [event["topic"] for event in run(scenario()).after(0)]
+    assert topics == ["session_error", "transfer_status"]
+
+
+def test_a_poll_interval_must_be_positive():
+    with pytest.raises(ValueError):
+        TaskPoller(FakeTransfer().fetch, NotificationLog(), interval=0)
