@@ -1,2 +1,22 @@
-"""orbit-sim: a stateful fake of Globus Auth, Transfer and GCS, with stream access points."""
+"""orbit-sim: a stateful fake of Globus Auth, Transfer and GCS, with stream access points.
 
+sim = orbit_sim.Simulator()             # virtual clock, default world
+with orbit_sim.mock_globus(sim):        # in-process: globus-sdk talks to `sim`
+    ...
+server = orbit_sim.serve(sim)           # loopback server for subprocesses
+server.env                              # GLOBUS_SDK_SERVICE_URL_* etc. (SPEC 5.3)
+server.stop()
+"""
+
+from orbit_sim.core.clock import Clock
+from orbit_sim.core.gateway import Gateway, PortOnlyGateway
+from orbit_sim.core.simulator import Simulator
+from orbit_sim.faults import parse_fault_spec
+
+__all__ = [
+    "Clock",
+    "Gateway",
+    "PortOnlyGateway",
+    "Simulator",
+    "parse_fault_spec",
+]

@@ -1,0 +1,167 @@
+"""The Simulator: one stateful model of Globus Auth, Transfer and GCS behind every adapter."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from orbit_sim.core.clock import Clock, ClockMode
+from orbit_sim.core.gateway import Gateway, PortOnlyGateway
+from orbit_sim.core.http import ApiError, Request, Response, Router
+
+if TYPE_CHECKING:
+    from orbit_sim.faults.base import Fault, FaultSet
+    from orbit_sim.services.auth.models import AuthBackend
+    from orbit_sim.services.gcs.models import GcsBackend
+    from orbit_sim.services.transfer.models import TransferBackend
+
+SERVICES = ("auth", "transfer", "gcs", "control")
+
+
+def _routers() -> dict[str, Router]:
+    # Imported here so that service modules may import the Simulator for type hints.
+    from orbit_sim.control.urls import build_router as control_router
+    from orbit_sim.services.auth.urls import build_router as auth_router
+    from orbit_sim.services.gcs.urls import build_router as gcs_router
+    from orbit_sim.services.transfer.urls import build_router as transfer_router
+
+    return {
+        "auth": auth_router(),
+        "transfer": transfer_router(),
+        "gcs": gcs_router(),
+        "control": control_router(),
+    }
+
+
+class Simulator:
+    """All simulated state and the one request entry point, `handle`.
+
+    Sub-models: `clock`, `auth` (identities, clients, tokens), `transfer` (access points,
+    tunnels and the transfer data of engineer C's modules), `gcs` (endpoints and their LAN
+    secrets), `faults` (injected faults) and `gateway` (the stream gateway hook).
+    `lock` serialises every state change; adapters may call `handle` from many threads.
+    """
+
+    def __init__(
+        self,
+        clock: ClockMode | Clock = "virtual",
+        *,
+        gateway: Gateway | None = None,
+        lan_auth: bool = True,
+        world: bool = True,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock: Clock = clock if isinstance(clock, Clock) else Clock(clock)
+        self.gateway: Gateway = gateway if gateway is not None else PortOnlyGateway()
+        self.lan_auth = lan_auth
+        self.routers: dict[str, Router] = _routers()
+        self._with_world = world
+        self._build_state()
+        self.clock.on_advance(lambda _now: self.tick())
+
+    def _build_state(self) -> None:
+        from orbit_sim.faults.base import FaultSet
+        from orbit_sim.services.auth.models import AuthBackend
+        from orbit_sim.services.gcs.models import GcsBackend
+        from orbit_sim.services.transfer.models import TransferBackend
+
+        self.auth: AuthBackend = AuthBackend(self)
+        self.gcs: GcsBackend = GcsBackend(self)
+        self.transfer: TransferBackend = TransferBackend(self)
+        self.faults: FaultSet = FaultSet(self)
+        self.world: Any = None
+        if self._with_world:
+            from orbit_sim.world import build_default_world
+
+            self.world = build_default_world(self)
+
+    # -- the one entry point of every adapter ----------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer one API call: faults, then bearer-token check, then the route's handler."""
+        router = self.routers.get(request.service)
+        if router is None:
+            return ApiError(404, "ClientError.NotFound", "Unknown service").to_response(request)
+        with self.lock:
+            try:
+                route, request.params = router.match(request.method, request.path)
+                if request.service != "control":
+                    self.tick()
+                    injected = self.faults.intercept(request, route)
+                    if injected is not None:
+                        return injected
+                if route.auth:
+                    request.token = self.auth.authenticate(request)
+                result = route.handler(self, request)
+            except ApiError as err:
+                return err.to_response(request)
+        return result if isinstance(result, Response) else Response.json(result)
+
+    # -- time -------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Apply everything that is due at the clock's current time (tunnel expiry, ...)."""
+        with self.lock:
+            now = self.clock.now()
+            self.transfer.tick(now)
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward; due state changes happen before this returns."""
+        return self.clock.advance(seconds)
+
+    # -- control actions shared by the control API and in-process callers ------------------
+
+    def reset(self) -> None:
+        """Forget all state and faults and rebuild the default world (same clock)."""
+        with self.lock:
+            self.transfer.shutdown()
+            self._build_state()
+
+    def stop_tunnel(self, tunnel_id: str) -> None:
+        with self.lock:
+            self.transfer.stop_tunnel(self.transfer.get_tunnel(tunnel_id))
+
+    def restart_tunnel(self, tunnel_id: str) -> None:
+        with self.lock:
+            self.transfer.restart_tunnel(self.transfer.get_tunnel(tunnel_id))
+
+    def expire_tunnel(self, tunnel_id: str) -> None:
+        with self.lock:
+            self.transfer.expire_tunnel(self.transfer.get_tunnel(tunnel_id))
+
+    def revoke_secret(self, secret_id: str) -> bool:
+        with self.lock:
+            return self.gcs.revoke_lan_secret(secret_id)
+
+    def expire_tokens(self, identity_id: str | None = None) -> int:
+        with self.lock:
+            return self.auth.expire_tokens(identity_id)
+
+    def add_fault(self, fault: Fault | str) -> Fault:
+        """Add a fault object or a spec string (`http:route=get_task,status=503`)."""
+        from orbit_sim.faults import parse_fault_spec
+
+        return self.faults.add(parse_fault_spec(fault) if isinstance(fault, str) else fault)
+
+    def remove_fault(self, fault_id: str) -> bool:
+        return self.faults.remove(fault_id)
+
+    def list_faults(self) -> list[Fault]:
+        return self.faults.list()
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def close(self) -> None:
+        """Close every tunnel's gateway resources."""
+        with self.lock:
+            self.transfer.shutdown()
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Simulator(clock={self.clock.mode!r})"

@@ -1,0 +1,1 @@
+"""The simulated Globus services: auth, transfer and gcs (models/responses/urls each)."""

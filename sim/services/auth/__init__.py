@@ -1,0 +1,1 @@
+"""Simulated Globus Auth: identities, clients, OAuth2 grants, introspection."""

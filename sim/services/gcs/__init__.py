@@ -1,0 +1,1 @@
+"""Simulated GCS Manager API (one per simulated endpoint): LAN secrets."""

@@ -1,0 +1,1 @@
+"""Simulated Globus Transfer API (/v0.10 and /v2)."""

@@ -1,0 +1,38 @@
+"""Transfer API routes: the one place where every Transfer route module is registered.
+
+A route module has `register(router: Router) -> None`, which adds its handlers with
+`router.route(...)`. Handlers are `handler(sim, request) -> Response | dict`; the bearer
+token has been checked already (`request.token` is the caller's Token, its identity
+`request.token.identity_id`). Optionally a module also has:
+
+- `install(sim) -> None`: attach its state to the model, e.g. `sim.transfer.tasks = ...`
+  (called once per fresh state, before the default world is built);
+- `tick(sim, now: float) -> None`: apply time-driven changes (called under `sim.lock`
+  whenever the clock moves or a request arrives);
+- `seed_world(sim, world) -> None`: add its part of the default world (called by
+  `orbit_sim.world.build_default_world` after the endpoints and access points exist).
+
+To add a module: import it below and append it to ROUTE_MODULES (one line each).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from orbit_sim.core.http import Router
+from orbit_sim.services.transfer import data_routes
+from orbit_sim.services.transfer import responses as tunnels_and_access_points
+
+ROUTE_MODULES: list[ModuleType] = [
+    tunnels_and_access_points,  # B: /v2/tunnels, /v2/stream_access_points
+    # C: endpoints, filesystem, operations, tasks, consent -- one line each, e.g.
+    # endpoints,
+    data_routes,  # C: endpoints, collections, operation_*, tasks (see data_routes.py)
+]
+
+
+def build_router() -> Router:
+    router = Router()
+    for module in ROUTE_MODULES:
+        module.register(router)
+    return router
