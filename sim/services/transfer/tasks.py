@@ -1,0 +1,679 @@
+"""Transfer and delete tasks whose progress is a function of the simulator's clock.
+
+A task is planned once, at submission: the files to copy (after `sync_level` and filter
+rules) with the moment each one completes, as offsets from the start in flat arrays. Its
+state at time t is then a binary search, not a tick per file, and `settle(now)` applies
+the files completed since the last look to the destination file system, so files appear
+as they complete and memory grows with the file count only.
+
+Problems found while planning (missing source, permission denied, quota) behave as on
+Globus: the task stays ACTIVE with a `nice_status` naming the fault for a short retry
+window, then ends FAILED with a `fatal_error`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from orbit_sim.services.transfer.filesystem import DirNode, FileNode, FileSystem, VfsError
+
+# How long a fatal fault shows as nice_status on an ACTIVE task before it FAILs.
+FAULT_RETRY_SECONDS = 2.0
+
+NICE_DESCRIPTIONS = {
+    "FILE_NOT_FOUND": "file not found",
+    "PERMISSION_DENIED": "permission denied",
+    "QUOTA_EXCEEDED": "quota exceeded",
+    "IS_A_DIRECTORY": "source is a directory; recursive transfer required",
+    "NOT_A_DIRECTORY": "a path component is not a directory",
+    "DIRECTORY_NOT_EMPTY": "directory is not empty; recursive delete required",
+}
+
+
+@dataclass
+class TaskRates:
+    """How fast simulated tasks move (per task)."""
+
+    bytes_per_second: float = 100 * 1024 * 1024
+    seconds_per_file: float = 0.005
+    seconds_per_delete: float = 0.001
+
+
+def iso_time(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def parse_time(value: str) -> float:
+    """An ISO-8601 date or datetime (Globus deadlines, filter ranges) as unix seconds."""
+    text = value.strip().replace(" ", "T", 1)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+@dataclass
+class Fault:
+    code: str
+    description: str
+
+    def as_fatal_error(self) -> dict[str, str]:
+        return {"code": self.code, "description": self.description}
+
+
+def fault_from_vfs(err: VfsError) -> Fault:
+    code = {
+        "not_found": "FILE_NOT_FOUND",
+        "permission": "PERMISSION_DENIED",
+        "not_dir": "NOT_A_DIRECTORY",
+        "not_empty": "DIRECTORY_NOT_EMPTY",
+        "is_dir": "IS_A_DIRECTORY",
+    }.get(err.kind, "ENDPOINT_ERROR")
+    return Fault(code, err.message)
+
+
+@dataclass
+class CollectionRef:
+    """What a task document says about a collection."""
+
+    id: str
+    display_name: str
+
+
+@dataclass
+class Task:
+    task_id: str
+    type: str  # "TRANSFER" | "DELETE"
+    owner_id: str
+    username: str
+    source: CollectionRef
+    destination: CollectionRef | None
+    request_time: float
+    label: str | None
+    submission_id: str
+    deadline: float | None
+    options: dict[str, Any]
+    status: str = "ACTIVE"
+    completion_time: float | None = None
+    fatal_error: dict[str, str] | None = None
+    # Fault found at planning time; the task fails once the retry window has passed.
+    pending_fault: Fault | None = None
+    faults: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # The plan: completion offsets (s from request_time) and cumulative bytes per step.
+    ends: array = field(default_factory=lambda: array("d"))
+    cum_bytes: array = field(default_factory=lambda: array("q"))
+    applied: int = 0
+    files_skipped: int = 0
+    skipped_errors: list[dict[str, Any]] = field(default_factory=list)
+    directories: int = 0
+    _settled_at: float = 0.0
+
+    # -- subclass hooks ----------------------------------------------------------------------
+
+    def _apply(self, start: int, stop: int, now: float) -> None:
+        raise NotImplementedError
+
+    def _finish(self, now: float) -> None:
+        """Work done when the last step completed (before the task turns SUCCEEDED)."""
+
+    @property
+    def step_count(self) -> int:
+        return len(self.ends)
+
+    # -- progress ----------------------------------------------------------------------------
+
+    def add_event(self, at: float, code: str, description: str, *, error: bool = False) -> None:
+        self.events.append(
+            {
+                "DATA_TYPE": "event",
+                "code": code,
+                "description": description,
+                "details": description,
+                "is_error": error,
+                "time": iso_time(at),
+            }
+        )
+
+    def settle(self, now: float) -> None:
+        """Bring the task's visible state (and the destination) up to time `now`."""
+        if self.status != "ACTIVE":
+            return
+        self._settled_at = now
+        horizon = now if self.deadline is None else min(now, self.deadline)
+        elapsed = horizon - self.request_time
+        if self.pending_fault is not None:
+            if elapsed >= FAULT_RETRY_SECONDS:
+                self._fail(self.request_time + FAULT_RETRY_SECONDS, self.pending_fault)
+            elif self.deadline is not None and now >= self.deadline:
+                self._fail(self.deadline, Fault("EXPIRED", "the task deadline was reached"))
+            return
+        done = bisect_right(self.ends, elapsed)
+        if done > self.applied:
+            try:
+                self._apply(self.applied, done, now)
+            except VfsError as err:
+                self.faults += 1
+                self._fail(now, fault_from_vfs(err))
+                return
+            self.applied = done
+        if done == self.step_count:
+            finished_at = self.request_time + (self.ends[-1] if self.ends else 0.0)
+            try:
+                self._finish(finished_at)
+            except VfsError as err:
+                self._fail(finished_at, fault_from_vfs(err))
+                return
+            self.status = "SUCCEEDED"
+            self.completion_time = finished_at
+            self.add_event(finished_at, "SUCCEEDED", "Task succeeded")
+        elif self.deadline is not None and now >= self.deadline:
+            self._fail(self.deadline, Fault("EXPIRED", "the task deadline was reached"))
+
+    def _fail(self, at: float, fault: Fault) -> None:
+        self.status = "FAILED"
+        self.completion_time = at
+        self.fatal_error = fault.as_fatal_error()
+        self.add_event(at, fault.code, fault.description, error=True)
+
+    def cancel(self, now: float) -> bool:
+        """Cancel an ACTIVE task (True) or report that it had already ended (False)."""
+        self.settle(now)
+        if self.status != "ACTIVE":
+            return False
+        self._fail(now, Fault("CANCELED", "The task was canceled by the user"))
+        return True
+
+    def bytes_done(self, now: float) -> int:
+        if self.applied == 0 and self.status != "ACTIVE":
+            return 0
+        done_bytes = self.cum_bytes[self.applied - 1] if self.applied else 0
+        if self.status != "ACTIVE" or self.applied >= self.step_count:
+            return done_bytes
+        # Part of the file in flight, at the task's rate.
+        start = self.ends[self.applied - 1] if self.applied else 0.0
+        end = self.ends[self.applied]
+        size = self.cum_bytes[self.applied] - done_bytes
+        elapsed = min(now, self.deadline or now) - self.request_time
+        if end <= start or size <= 0:
+            return done_bytes
+        fraction = max(0.0, min(1.0, (elapsed - start) / (end - start)))
+        return done_bytes + int(size * fraction)
+
+    @property
+    def nice_status(self) -> str | None:
+        if self.status != "ACTIVE":
+            return None
+        return self.pending_fault.code if self.pending_fault else "OK"
+
+    def document(self, now: float) -> dict[str, Any]:
+        bytes_done = self.bytes_done(now)
+        end = self.completion_time if self.completion_time is not None else now
+        elapsed = max(end - self.request_time, 1e-9)
+        files_total = self.files_total
+        files_done = self.applied_files
+        skipped_errors = len(self.skipped_errors)
+        succeeded = files_done + self.files_skipped
+        failed = 1 if self.status == "FAILED" else 0
+        subtasks_total = files_total + self.files_skipped + skipped_errors
+        nice = self.nice_status
+        pending = max(subtasks_total - succeeded - skipped_errors - failed, 0)
+        dest = self.destination
+        doc: dict[str, Any] = {
+            "DATA_TYPE": "task",
+            "task_id": self.task_id,
+            "type": self.type,
+            "status": self.status,
+            "label": self.label,
+            "owner_id": self.owner_id,
+            "owner_string": self.username,
+            "username": self.username,
+            "command": "API 0.10",
+            "request_time": iso_time(self.request_time),
+            "completion_time": iso_time(self.completion_time),
+            "deadline": iso_time(self.deadline),
+            "source_endpoint": self.source.display_name,
+            "source_endpoint_id": self.source.id,
+            "source_endpoint_display_name": self.source.display_name,
+            "source_base_path": None,
+            "source_host_endpoint": None,
+            "source_host_endpoint_display_name": None,
+            "source_host_endpoint_id": None,
+            "source_host_path": None,
+            "source_local_user": None,
+            "source_local_user_status": None,
+            "source_mapped_collection_display_name": None,
+            "source_mapped_collection_id": None,
+            "destination_endpoint": dest.display_name if dest else None,
+            "destination_endpoint_id": dest.id if dest else None,
+            "destination_endpoint_display_name": dest.display_name if dest else None,
+            "destination_base_path": None,
+            "destination_host_endpoint": None,
+            "destination_host_endpoint_display_name": None,
+            "destination_host_endpoint_id": None,
+            "destination_host_path": None,
+            "destination_local_user": None,
+            "destination_local_user_status": None,
+            "destination_mapped_collection_display_name": None,
+            "destination_mapped_collection_id": None,
+            "bytes_transferred": bytes_done,
+            "bytes_checksummed": bytes_done if self.checksums else 0,
+            "effective_bytes_per_second": int(bytes_done / elapsed),
+            "files": files_total + self.files_skipped,
+            "files_transferred": files_done,
+            "files_skipped": self.files_skipped,
+            "directories": self.directories,
+            "symlinks": 0,
+            "faults": self.faults + (1 if self.pending_fault else 0),
+            "fatal_error": self.fatal_error,
+            "is_ok": None if self.status != "ACTIVE" else nice == "OK",
+            "is_paused": False,
+            "nice_status": nice,
+            "nice_status_details": (
+                self.pending_fault.description if self.pending_fault and nice else None
+            ),
+            "nice_status_expires_in": None,
+            "nice_status_short_description": (
+                NICE_DESCRIPTIONS.get(nice, nice) if nice not in (None, "OK") else nice
+            ),
+            "canceled_by_admin": None,
+            "canceled_by_admin_message": None,
+            "history_deleted": False,
+            "subtasks_total": subtasks_total,
+            "subtasks_succeeded": succeeded,
+            "subtasks_pending": pending if self.status == "ACTIVE" else 0,
+            "subtasks_retrying": 1 if nice not in (None, "OK") else 0,
+            "subtasks_failed": failed,
+            "subtasks_canceled": 0,
+            "subtasks_expired": 0,
+            "subtasks_skipped_errors": skipped_errors,
+            "filter_rules": self.options.get("filter_rules"),
+            "submission_id": self.submission_id,
+        }
+        doc.update(self._option_fields())
+        return doc
+
+    # Overridden by the concrete task kinds.
+    @property
+    def files_total(self) -> int:
+        return self.step_count
+
+    @property
+    def applied_files(self) -> int:
+        return self.applied
+
+    @property
+    def checksums(self) -> bool:
+        return False
+
+    def _option_fields(self) -> dict[str, Any]:
+        return {}
+
+
+# -- transfer ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TransferTask(Task):
+    # One entry per file: (source parent dir, destination parent dir, destination name, node).
+    files: list[tuple[str, str, str, FileNode]] = field(default_factory=list)
+    dirs_to_create: list[str] = field(default_factory=list)
+    # (source dir, destination dir) of recursive items, for delete_destination_extra.
+    recursive_pairs: list[tuple[str, str]] = field(default_factory=list)
+    source_fs: FileSystem | None = None
+    dest_fs: FileSystem | None = None
+    _dest_dir_cache: tuple[str, DirNode] | None = None
+
+    @property
+    def checksums(self) -> bool:
+        return bool(self.options.get("verify_checksum")) or self.options.get("sync_level") == 3
+
+    def _option_fields(self) -> dict[str, Any]:
+        opts = self.options
+        return {
+            "sync_level": opts.get("sync_level"),
+            "verify_checksum": bool(opts.get("verify_checksum")),
+            "preserve_timestamp": bool(opts.get("preserve_timestamp")),
+            "encrypt_data": bool(opts.get("encrypt_data")),
+            "skip_source_errors": bool(opts.get("skip_source_errors")),
+            "fail_on_quota_errors": bool(opts.get("fail_on_quota_errors")),
+            "delete_destination_extra": bool(opts.get("delete_destination_extra")),
+            "recursive_symlinks": opts.get("recursive_symlinks") or "ignore",
+        }
+
+    def _dest_dir(self, path: str, now: float) -> DirNode:
+        cached = self._dest_dir_cache
+        if cached is not None and cached[0] == path:
+            return cached[1]
+        assert self.dest_fs is not None
+        node = self.dest_fs.makedirs(path, now)
+        self._dest_dir_cache = (path, node)
+        return node
+
+    def _apply(self, start: int, stop: int, now: float) -> None:
+        dest = self.dest_fs
+        assert dest is not None
+        if start == 0:
+            for path in self.dirs_to_create:
+                dest.makedirs(path, self.request_time)
+        preserve = bool(self.options.get("preserve_timestamp"))
+        for index in range(start, stop):
+            _, dst_parent, name, node = self.files[index]
+            done_at = self.request_time + self.ends[index]
+            parent = self._dest_dir(dst_parent, done_at)
+            dest.place(parent, node.copy_as(name, node.mtime if preserve else done_at), done_at)
+
+    def _finish(self, now: float) -> None:
+        if not self.options.get("delete_destination_extra"):
+            return
+        assert self.source_fs is not None and self.dest_fs is not None
+        for src_dir, dst_dir in self.recursive_pairs:
+            _delete_extra(self.source_fs, src_dir, self.dest_fs, dst_dir, now)
+
+    def successful_transfers(self) -> list[dict[str, str]]:
+        return [
+            {
+                "DATA_TYPE": "successful_transfer",
+                "source_path": posixpath.join(src_parent, name),
+                "destination_path": posixpath.join(dst_parent, name),
+            }
+            for src_parent, dst_parent, name, _ in self.files[: self.applied]
+        ]
+
+
+def _delete_extra(
+    source: FileSystem, src_dir: str, dest: FileSystem, dst_dir: str, now: float
+) -> None:
+    """Remove what `dst_dir` holds that `src_dir` does not (delete_destination_extra)."""
+    try:
+        dst_node = dest.directory(dst_dir)
+        src_node = source.directory(src_dir)
+    except VfsError:
+        return
+    for name in list(dst_node.sorted_names()):
+        src_child = src_node.children.get(name)
+        dst_child = dst_node.children[name]
+        path = posixpath.join(dst_dir, name)
+        if src_child is None or src_child.type != dst_child.type:
+            dest.delete(path, now, recursive=True)
+        elif isinstance(dst_child, DirNode):
+            _delete_extra(source, posixpath.join(src_dir, name), dest, path, now)
+
+
+@dataclass
+class FilterRule:
+    method: str  # include | exclude
+    name: str
+    type: str | None  # file | dir | None
+
+    def matches(self, name: str, node_type: str) -> bool:
+        return (self.type is None or self.type == node_type) and fnmatch.fnmatchcase(
+            name, self.name
+        )
+
+
+def included(rules: list[FilterRule], name: str, node_type: str) -> bool:
+    for rule in rules:
+        if rule.matches(name, node_type):
+            return rule.method == "include"
+    return True
+
+
+def needs_copy(src: FileNode, dst: FileSystem, dst_path: str, sync_level: int | None) -> bool:
+    """Whether `sync_level` asks for this file to be copied over what the destination has."""
+    if sync_level is None:
+        return True
+    try:
+        existing = dst.lookup(dst_path)
+    except VfsError:
+        return True
+    if not isinstance(existing, FileNode):
+        return True
+    if sync_level == 0:
+        return False
+    if existing.size != src.size:
+        return True
+    if sync_level == 1:
+        return False
+    if sync_level == 2:
+        return existing.mtime < src.mtime
+    return existing.checksum != src.checksum
+
+
+@dataclass
+class TransferItem:
+    source_path: str
+    destination_path: str
+    recursive: bool
+
+
+class TransferPlanner:
+    """Builds a TransferTask's plan from its items against the two file systems."""
+
+    def __init__(
+        self,
+        task: TransferTask,
+        items: list[TransferItem],
+        rules: list[FilterRule],
+        rates: TaskRates,
+        quota_left: Callable[[], int | None],
+    ) -> None:
+        self.task = task
+        self.items = items
+        self.rules = rules
+        self.rates = rates
+        self.quota_left = quota_left
+        self.time = 0.0
+        self.total_bytes = 0
+
+    def plan(self) -> None:
+        task = self.task
+        assert task.source_fs is not None and task.dest_fs is not None
+        try:
+            for item in self.items:
+                self._plan_item(item)
+        except VfsError as err:
+            task.pending_fault = fault_from_vfs(err)
+        except _PlanFault as fault:
+            task.pending_fault = fault.fault
+        if task.pending_fault is None:
+            left = self.quota_left()
+            if left is not None and self.total_bytes > left:
+                task.pending_fault = Fault(
+                    "QUOTA_EXCEEDED",
+                    f"Destination quota exceeded: {self.total_bytes} bytes needed, {left} free",
+                )
+        if task.pending_fault is not None:
+            task.faults += 1
+            task.add_event(
+                task.request_time,
+                task.pending_fault.code,
+                task.pending_fault.description,
+                error=True,
+            )
+
+    def _add_file(self, src_parent: str, dst_parent: str, name: str, node: FileNode) -> None:
+        task = self.task
+        self.time += self.rates.seconds_per_file + node.size / self.rates.bytes_per_second
+        self.total_bytes += node.size
+        task.files.append((src_parent, dst_parent, name, node))
+        task.ends.append(self.time)
+        task.cum_bytes.append(self.total_bytes)
+
+    def _plan_item(self, item: TransferItem) -> None:
+        task = self.task
+        src_fs, dst_fs = task.source_fs, task.dest_fs
+        assert src_fs is not None and dst_fs is not None
+        src_abs = src_fs.absolute(item.source_path)
+        dst_abs = dst_fs.absolute(item.destination_path)
+        try:
+            node = src_fs.lookup(src_abs)
+        except VfsError as err:
+            if task.options.get("skip_source_errors") and err.kind in ("not_found", "permission"):
+                fault = fault_from_vfs(err)
+                task.skipped_errors.append(
+                    {
+                        "DATA_TYPE": "skipped_error",
+                        "error_code": fault.code,
+                        "error_details": fault.description,
+                        "error_time": iso_time(task.request_time),
+                        "source_path": src_abs,
+                        "destination_path": dst_abs,
+                        "is_directory": item.recursive,
+                        "is_delete_destination_extra": False,
+                    }
+                )
+                return
+            raise
+        dst_fs.check_writable(dst_abs)
+        sync_level = task.options.get("sync_level")
+        if isinstance(node, FileNode):
+            if item.recursive:
+                raise _PlanFault(Fault("NOT_A_DIRECTORY", f"'{src_abs}' is not a directory"))
+            if needs_copy(node, dst_fs, dst_abs, sync_level):
+                dst_parent, name = posixpath.split(dst_abs)
+                self._add_file(posixpath.dirname(src_abs), dst_parent, name, node)
+            else:
+                task.files_skipped += 1
+            return
+        if not item.recursive:
+            raise _PlanFault(Fault("IS_A_DIRECTORY", f"'{src_abs}' is a directory"))
+        task.recursive_pairs.append((src_abs, dst_abs))
+        task.dirs_to_create.append(dst_abs)
+        task.directories += 1
+        self._plan_tree(node, src_abs, dst_abs, sync_level)
+
+    def _plan_tree(self, top: DirNode, src_top: str, dst_top: str, sync_level: int | None) -> None:
+        task = self.task
+        dst_fs = task.dest_fs
+        assert dst_fs is not None
+        stack: list[tuple[DirNode, str, str]] = [(top, src_top, dst_top)]
+        while stack:
+            directory, src_dir, dst_dir = stack.pop()
+            subdirs: list[tuple[DirNode, str, str]] = []
+            for name in directory.sorted_names():
+                child = directory.children[name]
+                if not included(self.rules, name, child.type):
+                    continue
+                if isinstance(child, DirNode):
+                    sub_dst = f"{dst_dir}/{name}" if dst_dir != "/" else f"/{name}"
+                    sub_src = f"{src_dir}/{name}" if src_dir != "/" else f"/{name}"
+                    subdirs.append((child, sub_src, sub_dst))
+                    task.dirs_to_create.append(sub_dst)
+                    task.directories += 1
+                elif sync_level is None or needs_copy(
+                    child, dst_fs, f"{dst_dir}/{name}", sync_level
+                ):
+                    self._add_file(src_dir, dst_dir, name, child)
+                else:
+                    task.files_skipped += 1
+            stack.extend(reversed(subdirs))
+
+
+class _PlanFault(Exception):
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(fault.description)
+        self.fault = fault
+
+
+# -- delete -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DeleteTask(Task):
+    paths: list[str] = field(default_factory=list)
+    file_counts: list[int] = field(default_factory=list)
+    fs: FileSystem | None = None
+
+    @property
+    def files_total(self) -> int:
+        return sum(self.file_counts)
+
+    @property
+    def applied_files(self) -> int:
+        return sum(self.file_counts[: self.applied])
+
+    def _option_fields(self) -> dict[str, Any]:
+        return {
+            "sync_level": None,
+            "verify_checksum": False,
+            "preserve_timestamp": False,
+            "encrypt_data": False,
+            "skip_source_errors": False,
+            "fail_on_quota_errors": False,
+            "delete_destination_extra": False,
+            "recursive_symlinks": "ignore",
+        }
+
+    def _apply(self, start: int, stop: int, now: float) -> None:
+        assert self.fs is not None
+        recursive = bool(self.options.get("recursive"))
+        for index in range(start, stop):
+            done_at = self.request_time + self.ends[index]
+            try:
+                self.fs.delete(self.paths[index], done_at, recursive=recursive)
+            except VfsError as err:
+                if err.kind == "not_found" and self.options.get("ignore_missing"):
+                    continue
+                raise
+
+    def plan(self, raw_paths: list[str], rates: TaskRates) -> None:
+        fs = self.fs
+        assert fs is not None
+        recursive = bool(self.options.get("recursive"))
+        elapsed = 0.0
+        try:
+            for raw in raw_paths:
+                absolute = fs.absolute(raw)
+                matches = fs.glob(absolute) if self.options.get("interpret_globs") else [absolute]
+                if not matches and self.options.get("ignore_missing"):
+                    continue
+                for path in matches or [absolute]:
+                    count = self._count(path, recursive)
+                    if count is None:
+                        continue
+                    elapsed += rates.seconds_per_delete * (count + 1)
+                    self.paths.append(path)
+                    self.file_counts.append(count)
+                    self.ends.append(elapsed)
+                    self.cum_bytes.append(0)
+        except VfsError as err:
+            self.pending_fault = fault_from_vfs(err)
+        except _PlanFault as fault:
+            self.pending_fault = fault.fault
+        if self.pending_fault is not None:
+            self.faults += 1
+            self.add_event(
+                self.request_time,
+                self.pending_fault.code,
+                self.pending_fault.description,
+                error=True,
+            )
+
+    def _count(self, path: str, recursive: bool) -> int | None:
+        fs = self.fs
+        assert fs is not None
+        try:
+            node = fs.lookup(path)
+        except VfsError as err:
+            if err.kind == "not_found" and self.options.get("ignore_missing"):
+                return None
+            raise
+        fs.check_writable(posixpath.dirname(path) or "/")
+        if isinstance(node, FileNode):
+            return 1
+        if node.children and not recursive:
+            raise _PlanFault(Fault("DIRECTORY_NOT_EMPTY", f"'{path}' is a directory"))
+        self.directories += 1
+        return sum(1 for _ in fs.walk_files(path))
