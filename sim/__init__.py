@@ -12,11 +12,13 @@ from orbit_sim.core.clock import Clock
 from orbit_sim.core.gateway import Gateway, PortOnlyGateway
 from orbit_sim.core.simulator import Simulator
 from orbit_sim.faults import parse_fault_spec
+from orbit_sim.inprocess import mock_globus
 
 __all__ = [
     "Clock",
     "Gateway",
     "PortOnlyGateway",
     "Simulator",
+    "mock_globus",
     "parse_fault_spec",
 ]

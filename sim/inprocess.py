@@ -1,0 +1,82 @@
+"""In-process adapter: globus-sdk's HTTP calls answered by a Simulator via `responses`.
+
+    with orbit_sim.mock_globus() as sim:      # or mock_globus(my_sim), or as a decorator
+        tc = globus_sdk.TransferClient(authorizer=...)
+
+Globus' own hosts are intercepted: auth.globus.org, transfer.api.globus.org and each
+simulated endpoint's GCS Manager (`<id>.<id>.data.globus.org`). Loopback URLs pass
+through, so a loopback server can run beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import ContextDecorator
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import responses
+from orbit_sim.core.http import Request
+from orbit_sim.core.simulator import Simulator
+
+AUTH_URL = re.compile(r"https://auth\.globus\.org(:443)?/.*")
+TRANSFER_URL = re.compile(r"https://transfer\.api\.globus\.org(:443)?/.*")
+GCS_URL = re.compile(r"https://[^/]+\.data\.globus\.org(:443)?/.*")
+LOOPBACK_URL = re.compile(r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+
+
+class mock_globus(ContextDecorator):  # noqa: N801 - named like moto's mock_aws
+    """Route globus-sdk's requests to `sim` (a new default Simulator if none is given)."""
+
+    def __init__(self, sim: Simulator | None = None, **simulator_options: Any) -> None:
+        self._given = sim
+        self._options = simulator_options
+        self.sim: Simulator | None = sim
+        self._mock: responses.RequestsMock | None = None
+
+    def __enter__(self) -> Simulator:
+        sim = self._given if self._given is not None else Simulator(**self._options)
+        self.sim = sim
+        mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        for service, pattern in (("auth", AUTH_URL), ("transfer", TRANSFER_URL), ("gcs", GCS_URL)):
+            for method in METHODS:
+                mock.add_callback(method, pattern, callback=_callback(sim, service))
+        mock.add_passthru(LOOPBACK_URL)
+        mock.start()
+        self._mock = mock
+        return sim
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock.reset()
+            self._mock = None
+        if self._given is None and self.sim is not None:
+            self.sim.close()
+            self.sim = None
+
+
+def _callback(sim: Simulator, service: str):  # type: ignore[no-untyped-def]
+    def answer(prepared: requests.PreparedRequest) -> Any:
+        url = urlsplit(prepared.url or "")
+        endpoint_id = None
+        if service == "gcs":
+            endpoint = sim.gcs.endpoint_for_host(url.hostname or "")
+            endpoint_id = endpoint.id if endpoint is not None else None
+        request = Request.from_url_parts(
+            prepared.method or "GET",
+            url.path,
+            url.query,
+            prepared.headers.items(),
+            prepared.body,
+            service=service,
+            endpoint_id=endpoint_id,
+        )
+        response = sim.handle(request)
+        if response.drop_connection:
+            return requests.ConnectionError("Connection aborted: the simulator dropped it")
+        return response.status, response.headers, response.body
+
+    return answer
