@@ -2,6 +2,6 @@
 
 from .conf import TunnelConf, conf_dir, conf_path
 from .errors import StreamsError
-from .launch import launch, launch_env
+from .launcher import launch, launch_env
 
 __all__ = ["StreamsError", "TunnelConf", "conf_dir", "conf_path", "launch", "launch_env"]

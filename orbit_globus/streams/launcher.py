@@ -93,15 +93,15 @@ def launch_env(
         tunnels.append(conf.tunnel_id)
     result["GLOBUS_STREAMS_TUNNELS"] = ",".join(tunnels)
     result["GLOBUS_STREAMS_DIR"] = str(directory)
-    result["GLOBUS_STREAMS_CLI"] = cli_path()
+    result["GLOBUS_STREAMS_CLI"] = result.get("GLOBUS_STREAMS_CLI") or cli_path()
     if debug or log_file:
         result["GLOBUS_STREAMS_DEBUG"] = "1"
     if log_file:
         result["GLOBUS_STREAMS_LOG"] = str(Path(log_file).absolute())
 
+    existing = result.get("LD_PRELOAD", "")
     library = str(library_path())
-    preload = [p for p in result.get("LD_PRELOAD", "").replace(":", " ").split() if p]
-    result["LD_PRELOAD"] = " ".join([library, *(p for p in preload if p != library)])
+    result["LD_PRELOAD"] = f"{library} {existing}" if existing else library
     return result
 
 
