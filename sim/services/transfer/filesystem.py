@@ -258,8 +258,14 @@ class FileSystem:
         checksum: str | None = None,
         permissions: str = "0644",
         mtime: float | None = None,
+        parents: bool = False,
     ) -> FileNode:
-        """Create or replace a file from bytes, or a synthetic one from a size."""
+        """Create or replace a file from bytes, or a synthetic one from a size.
+
+        `parents` creates missing parent directories (mkdir -p) first.
+        """
+        if parents:
+            self.makedirs(posixpath.dirname(self._absolute(path)), now)
         parent, name, absolute = self._parent_for_write(path)
         if content is not None:
             size = len(content)
