@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 import globus_sdk
-from globus_sdk.globus_app import resolve_by_login_flow
+from globus_sdk.globus_app.config import resolve_by_login_flow
 from globus_sdk.scopes import TransferScopes
 
 from orbit_globus.streams.errors import StreamsError
