@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from orbit_sim.core.http import ApiError
 from orbit_sim.services.transfer.filesystem import FileSystem, VfsError, checksum_of
 from orbit_sim.services.transfer.listing import ListRequest, list_directory
