@@ -16,6 +16,7 @@ import os
 import globus_sdk
 from globus_sdk.globus_app.config import resolve_by_login_flow
 from globus_sdk.scopes import TransferScopes
+from globus_sdk.transport import RetryConfig
 
 from orbit_globus.streams.errors import StreamsError
 
@@ -24,6 +25,15 @@ CLIENT_ID_ENV = "GLOBUS_STREAMS_CLIENT_ID"
 CLIENT_SECRET_ENV = "GLOBUS_STREAMS_CLIENT_SECRET"
 NATIVE_CLIENT_ID_ENV = "GLOBUS_STREAMS_NATIVE_CLIENT_ID"
 TRANSFER_RESOURCE_SERVER = "transfer.api.globus.org"
+# globus-sdk's default (5 retries, up to 10 s apart) keeps a command silent for ~15 s when
+# a service is down; 3 retries at most 4 s apart still ride out a 503 or a restart.
+MAX_RETRIES = 3
+MAX_RETRY_SLEEP = 4.0
+
+
+def retry_config() -> RetryConfig:
+    """A fresh retry policy (each client registers its own checks into it)."""
+    return RetryConfig(max_retries=MAX_RETRIES, max_sleep=MAX_RETRY_SLEEP)
 
 
 def uses_client_credentials() -> bool:
@@ -34,10 +44,15 @@ def make_app(*, interactive: bool = False) -> globus_sdk.GlobusApp:
     """The app for this process; `interactive` allows a browser login when one is needed."""
     scopes = {TRANSFER_RESOURCE_SERVER: [TransferScopes.all]}
     if uses_client_credentials():
+        login_client = globus_sdk.ConfidentialAppAuthClient(
+            os.environ[CLIENT_ID_ENV],
+            os.environ[CLIENT_SECRET_ENV],
+            app_name=APP_NAME,
+            retry_config=retry_config(),
+        )
         return globus_sdk.ClientApp(
             APP_NAME,
-            client_id=os.environ[CLIENT_ID_ENV],
-            client_secret=os.environ[CLIENT_SECRET_ENV],
+            login_client=login_client,
             scope_requirements=scopes,
             config=globus_sdk.GlobusAppConfig(token_validation_error_handler=None),
         )
@@ -51,7 +66,9 @@ def make_app(*, interactive: bool = False) -> globus_sdk.GlobusApp:
         )
     return globus_sdk.UserApp(
         APP_NAME,
-        client_id=native_client_id,
+        login_client=globus_sdk.NativeAppAuthClient(
+            native_client_id, app_name=APP_NAME, retry_config=retry_config()
+        ),
         scope_requirements=scopes,
         config=globus_sdk.GlobusAppConfig(
             request_refresh_tokens=True,

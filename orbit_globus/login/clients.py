@@ -14,7 +14,7 @@ from globus_sdk.experimental import TransferClientV2
 
 from orbit_globus.streams.errors import StreamsError
 
-from .app import make_app
+from .app import make_app, retry_config
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,12 @@ class Globus:
     @functools.cached_property
     def transfer(self) -> TransferClientV2:
         """The `/v2` client: tunnels and stream access points."""
-        return TransferClientV2(app=self.app)
+        return TransferClientV2(app=self.app, retry_config=retry_config())
 
     @functools.cached_property
     def transfer_v0(self) -> globus_sdk.TransferClient:
         """The `/v0.10` client: endpoint documents (for the GCS Manager address)."""
-        return globus_sdk.TransferClient(app=self.app)
+        return globus_sdk.TransferClient(app=self.app, retry_config=retry_config())
 
     def gcs_manager_url(self, endpoint_id: str) -> str:
         doc = self.transfer_v0.get_endpoint(endpoint_id)
@@ -58,7 +58,9 @@ class Globus:
         # unauthenticated /info round trip GCSClient(app=...) would make to learn it.
         self.app.add_scope_requirements({endpoint_id: [scope]})
         log.debug("GCS Manager for endpoint %s at %s", endpoint_id, url)
-        return globus_sdk.GCSClient(url, authorizer=self.app.get_authorizer(endpoint_id))
+        return globus_sdk.GCSClient(
+            url, authorizer=self.app.get_authorizer(endpoint_id), retry_config=retry_config()
+        )
 
     def close(self) -> None:
         if self._app is not None:

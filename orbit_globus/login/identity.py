@@ -11,6 +11,7 @@ from .app import (
     CLIENT_SECRET_ENV,
     TRANSFER_RESOURCE_SERVER,
     make_app,
+    retry_config,
     uses_client_credentials,
 )
 
@@ -36,7 +37,7 @@ def _client_identity(app: globus_sdk.GlobusApp) -> dict[str, str]:
     authorizer.get_authorization_header()  # fetches a token when none is stored
     token = getattr(authorizer, "access_token", None)
     auth = globus_sdk.ConfidentialAppAuthClient(
-        os.environ[CLIENT_ID_ENV], os.environ[CLIENT_SECRET_ENV]
+        os.environ[CLIENT_ID_ENV], os.environ[CLIENT_SECRET_ENV], retry_config=retry_config()
     )
     info = auth.oauth2_token_introspect(token)
     if not info.get("active"):
