@@ -33,11 +33,11 @@ class World:
 
 
 def _access_point(
-    sim: Simulator, endpoint: GcsEndpoint, display_name: str, owner: str
+    sim: Simulator, endpoint: GcsEndpoint, display_name: str, owner: str, ap_id: str | None
 ) -> StreamAccessPoint:
     short = endpoint.id[:5]
     access_point = StreamAccessPoint(
-        id=str(uuid.uuid4()),
+        id=ap_id or str(uuid.uuid4()),
         display_name=display_name,
         host_endpoint_id=endpoint.id,
         advertised_owner=owner,
@@ -49,23 +49,55 @@ def _access_point(
     return sim.transfer.add_access_point(access_point)
 
 
-def build_default_world(sim: Simulator) -> World:
-    client, secret = sim.auth.create_confidential_client("orbit-sim default client")
-    user = sim.auth.create_identity(
-        "user@orbit-sim.example", name="Orbit Sim User", email="user@orbit-sim.example"
+def build_default_world(sim: Simulator, previous: World | None = None) -> World:
+    """Build the default world; with `previous` (a reset), keep its ids and secrets.
+
+    Keeping ids means an env file written before `reset` stays valid, and a loopback
+    server keeps serving each endpoint's GCS Manager on the same port.
+    """
+    client, secret = sim.auth.create_confidential_client(
+        "orbit-sim default client",
+        client_id=previous.client_id if previous else None,
+        secret=previous.client_secret if previous else None,
     )
-    native = sim.auth.create_native_client("orbit-sim native app")
+    user = sim.auth.create_identity(
+        "user@orbit-sim.example",
+        name="Orbit Sim User",
+        email="user@orbit-sim.example",
+        identity_id=previous.user_id if previous else None,
+    )
+    native = sim.auth.create_native_client(
+        "orbit-sim native app", client_id=previous.native_client_id if previous else None
+    )
     owner = "admin@orbit-sim.example"
-    first = sim.gcs.add_endpoint("orbit-sim endpoint 1", owner_id=user.id)
-    second = sim.gcs.add_endpoint("orbit-sim endpoint 2", owner_id=user.id)
-    initiator = _access_point(sim, first, "orbit-sim access point 1 (initiator)", owner)
-    listener = _access_point(sim, second, "orbit-sim access point 2 (listener)", owner)
+    endpoints = []
+    for index in (1, 2):
+        old = previous.endpoints[index - 1] if previous else None
+        endpoint = sim.gcs.add_endpoint(
+            f"orbit-sim endpoint {index}", owner_id=user.id, endpoint_id=old.id if old else None
+        )
+        endpoint.served_address = old.served_address if old else None
+        endpoints.append(endpoint)
+    initiator = _access_point(
+        sim,
+        endpoints[0],
+        "orbit-sim access point 1 (initiator)",
+        owner,
+        previous.initiator_ap_id if previous else None,
+    )
+    listener = _access_point(
+        sim,
+        endpoints[1],
+        "orbit-sim access point 2 (listener)",
+        owner,
+        previous.listener_ap_id if previous else None,
+    )
     world = World(
         client_id=client.id,
         client_secret=secret,
         user_id=user.id,
         native_client_id=native.id,
-        endpoints=[first, second],
+        endpoints=endpoints,
         initiator_ap_id=initiator.id,
         listener_ap_id=listener.id,
     )

@@ -56,6 +56,7 @@ class Simulator:
         self.lan_auth = lan_auth
         self.routers: dict[str, Router] = _routers()
         self._with_world = world
+        self.world: Any = None
         self._build_state()
         self.clock.on_advance(lambda _now: self.tick())
 
@@ -69,11 +70,10 @@ class Simulator:
         self.gcs: GcsBackend = GcsBackend(self)
         self.transfer: TransferBackend = TransferBackend(self)
         self.faults: FaultSet = FaultSet(self)
-        self.world: Any = None
         if self._with_world:
             from orbit_sim.world import build_default_world
 
-            self.world = build_default_world(self)
+            self.world = build_default_world(self, previous=self.world)
 
     # -- the one entry point of every adapter ----------------------------------------------
 
@@ -112,7 +112,7 @@ class Simulator:
     # -- control actions shared by the control API and in-process callers ------------------
 
     def reset(self) -> None:
-        """Forget all state and faults and rebuild the default world (same clock)."""
+        """Forget all state and faults; rebuild the default world with the same ids."""
         with self.lock:
             self.transfer.shutdown()
             self._build_state()

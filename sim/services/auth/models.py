@@ -119,18 +119,28 @@ class AuthBackend:
     # -- identities and clients -------------------------------------------------------------
 
     def create_identity(
-        self, username: str, name: str | None = None, email: str | None = None
+        self,
+        username: str,
+        name: str | None = None,
+        email: str | None = None,
+        *,
+        identity_id: str | None = None,
     ) -> Identity:
         identity = Identity(
-            id=str(uuid.uuid4()), username=username, name=name or username, email=email
+            id=identity_id or str(uuid.uuid4()),
+            username=username,
+            name=name or username,
+            email=email,
         )
         self.identities[identity.id] = identity
         return identity
 
-    def create_confidential_client(self, name: str) -> tuple[Client, str]:
+    def create_confidential_client(
+        self, name: str, *, client_id: str | None = None, secret: str | None = None
+    ) -> tuple[Client, str]:
         """A client-credentials app (its own identity); returns it with its secret."""
-        client_id = str(uuid.uuid4())
-        secret = secrets.token_urlsafe(32)
+        client_id = client_id or str(uuid.uuid4())
+        secret = secret or secrets.token_urlsafe(32)
         identity = Identity(
             id=client_id,
             username=client_id + CLIENT_USERNAME_SUFFIX,
@@ -143,9 +153,9 @@ class AuthBackend:
         self.clients[client.id] = client
         return client, secret
 
-    def create_native_client(self, name: str) -> Client:
+    def create_native_client(self, name: str, *, client_id: str | None = None) -> Client:
         """A native app (no secret): tokens come from authorization codes or refresh."""
-        client = Client(id=str(uuid.uuid4()), name=name)
+        client = Client(id=client_id or str(uuid.uuid4()), name=name)
         self.clients[client.id] = client
         return client
 

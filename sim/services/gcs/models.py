@@ -64,8 +64,10 @@ class GcsBackend:
 
     # -- endpoints --------------------------------------------------------------------------
 
-    def add_endpoint(self, display_name: str, owner_id: str) -> GcsEndpoint:
-        endpoint_id = str(uuid.uuid4())
+    def add_endpoint(
+        self, display_name: str, owner_id: str, *, endpoint_id: str | None = None
+    ) -> GcsEndpoint:
+        endpoint_id = endpoint_id or str(uuid.uuid4())
         domain = f"{endpoint_id[:6]}.{endpoint_id[9:13]}.data.globus.org"
         endpoint = GcsEndpoint(
             id=endpoint_id, display_name=display_name, owner_id=owner_id, domain=domain
