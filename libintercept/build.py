@@ -1,0 +1,141 @@
+"""Build libglobus_streams_client.so.0 with zig (the `ziglang` package) for glibc 2.17.
+
+    python libintercept/build.py [host|x86_64|aarch64|all] [--out DIR]
+
+puts `<DIR>/<arch>/libglobus_streams_client.so.0` (default DIR: orbit_globus/_lib). The
+output is written to a temporary file and renamed, so concurrent builds (pytest-xdist
+workers, pip) never see half a library; an output newer than every source is kept as is.
+`build(arch, out_dir)` is the same from Python (setup.py's build hook calls it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCES = HERE / "src"
+LIBRARY_NAME = "libglobus_streams_client.so.0"
+DEFAULT_OUT = HERE.parent / "orbit_globus" / "_lib"
+ARCHES = ("x86_64", "aarch64")
+GLIBC = "2.17"
+
+WARNINGS = ["-Wall", "-Wextra", "-Werror"]
+COMMON_FLAGS = ["-O2", "-g0", "-std=gnu11", "-D_GNU_SOURCE", "-fPIC", *WARNINGS]
+LIBRARY_FLAGS = [
+    "-shared",
+    "-fvisibility=hidden",
+    "-Wl,-z,defs",
+    f"-Wl,-soname,{LIBRARY_NAME}",
+]
+# glibc < 2.34 keeps dlsym in libdl and pthread_once/pthread_atfork in libpthread.
+LINK_LIBS = ["-ldl", "-lpthread"]
+
+
+class BuildError(RuntimeError):
+    """zig is missing or the compiler refused the sources."""
+
+
+def host_arch() -> str:
+    machine = platform.machine().lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    if arch not in ARCHES:
+        raise BuildError(f"unsupported architecture {machine!r}; supported: {', '.join(ARCHES)}")
+    return arch
+
+
+def arches_for(arch: str) -> list[str]:
+    if arch == "host":
+        return [host_arch()]
+    if arch == "all":
+        return list(ARCHES)
+    if arch not in ARCHES:
+        raise BuildError(f"unknown architecture {arch!r}; use host, all or one of {ARCHES}")
+    return [arch]
+
+
+def library_sources() -> list[Path]:
+    return sorted([*SOURCES.glob("core/*.c"), *SOURCES.glob("hooks/*.c")])
+
+
+def core_sources() -> list[Path]:
+    """The core without the hooks: what C unit tests link."""
+    return sorted(SOURCES.glob("core/*.c"))
+
+
+def zig_cc(arch: str) -> list[str]:
+    return [sys.executable, "-m", "ziglang", "cc", "-target", f"{arch}-linux-gnu.{GLIBC}"]
+
+
+def _inputs() -> list[Path]:
+    return [*library_sources(), *SOURCES.glob("*/*.h"), Path(__file__).resolve()]
+
+
+def _up_to_date(output: Path, inputs: list[Path]) -> bool:
+    if not output.exists():
+        return False
+    built = output.stat().st_mtime
+    return all(path.stat().st_mtime <= built for path in inputs)
+
+
+def compile_to(output: Path, command: list[str]) -> Path:
+    """Run a zig command that writes `-o <tmp>`, then rename the result onto `output`."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        result = subprocess.run(
+            [*command, "-o", str(tmp)], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise BuildError(f"zig cc failed for {output.name}:\n{result.stderr.strip()}")
+        tmp.chmod(0o755)
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return output
+
+
+def build_one(arch: str, out_dir: Path, force: bool = False) -> Path:
+    output = Path(out_dir) / arch / LIBRARY_NAME
+    if not force and _up_to_date(output, _inputs()):
+        return output
+    sources = [str(p) for p in library_sources()]
+    return compile_to(output, [*zig_cc(arch), *COMMON_FLAGS, *LIBRARY_FLAGS, *sources, *LINK_LIBS])
+
+
+def build(arch: str = "host", out_dir: str | Path = DEFAULT_OUT, force: bool = False) -> list[Path]:
+    """Build the library for `arch` ("host", "x86_64", "aarch64" or "all") into
+    `<out_dir>/<arch>/`; returns the paths built (or already up to date)."""
+    return [build_one(a, Path(out_dir), force) for a in arches_for(arch)]
+
+
+def build_program(arch: str, sources: list[Path], output: Path, extra: list[str] = ()) -> Path:
+    """Build a small C program (C unit tests, test clients) for `arch` against glibc 2.17."""
+    command = [*zig_cc(arch), *COMMON_FLAGS, *extra, *map(str, sources), *LINK_LIBS]
+    return compile_to(Path(output), command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("arch", nargs="?", default="host", choices=["host", "all", *ARCHES])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output base directory")
+    parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    args = parser.parse_args(argv)
+    try:
+        for path in build(args.arch, args.out, args.force):
+            print(path)
+    except BuildError as exc:
+        print(f"build.py: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+/* Where the initiator access point listens: the conf's connector_contact_string while it
+ * is younger than its TTL, else a fresh one from
+ * `$GLOBUS_STREAMS_CLI environment contact-lookup TUNNEL_ID` (which also rewrites the conf). */
+#ifndef GSI_CONTACT_H
+#define GSI_CONTACT_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "conf.h"
+
+/* Bound on one contact-lookup run, so a stuck CLI cannot hang the host. */
+#define GSI_CONTACT_LOOKUP_TIMEOUT_MS 15000
+/* After a failed lookup, the stale contact is used without asking again for this long. */
+#define GSI_CONTACT_RETRY_MS 5000
+
+/* The access point's address for an initiator tunnel; 0 or EHOSTUNREACH. */
+int gsi_contact_address(const char *tunnel_id, const gsi_conf *conf,
+                        struct sockaddr_storage *out, socklen_t *len);
+
+/* Parses "ip:port" or "[v6]:port" (numeric); 1 on success. */
+int gsi_contact_parse(const char *text, struct sockaddr_storage *out, socklen_t *len);
+
+/* Runs the CLI's contact-lookup; 0 with the printed contact in `out`, or an errno value
+ * (ENOENT no CLI, ETIMEDOUT, EIO it failed or printed nothing). */
+int gsi_contact_lookup(const char *tunnel_id, char *out, size_t size, int timeout_ms);
+
+#endif

@@ -1,0 +1,8 @@
+/* The library exports only the libc calls it hooks and its test entry points;
+ * everything else is built with -fvisibility=hidden. */
+#ifndef GSI_EXPORT_H
+#define GSI_EXPORT_H
+
+#define GSI_EXPORT __attribute__((visibility("default")))
+
+#endif

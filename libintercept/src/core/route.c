@@ -1,0 +1,109 @@
+#include "route.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addrmap.h"
+#include "conf.h"
+#include "env.h"
+#include "ids.h"
+#include "log.h"
+
+static const char PREFIX[] = "globus.";
+
+/* Length of `name` without one trailing dot (absolute DNS names). */
+static size_t name_length(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 0 && name[n - 1] == '.' ? n - 1 : n;
+}
+
+static enum gsi_route usable_initiator(const uint8_t raw[16], int *slot)
+{
+    char tunnel_id[GSI_UUID_TEXT];
+    gsi_uuid_format(raw, tunnel_id);
+    gsi_conf conf;
+    int error = gsi_conf_load(tunnel_id, &conf);
+    enum gsi_conf_role role = conf.role;
+    gsi_conf_wipe(&conf);
+    if (error)
+        return GSI_ROUTE_BROKEN;
+    if (role != GSI_ROLE_INITIATOR) {
+        GSI_WARN("tunnel %s: the conf here is not the initiator side", tunnel_id);
+        return GSI_ROUTE_BROKEN;
+    }
+    *slot = gsi_addrmap_slot(raw);
+    if (*slot < 0) {
+        GSI_WARN("too many tunnels in one process (%d)", GSI_ADDRMAP_SLOTS);
+        return GSI_ROUTE_BROKEN;
+    }
+    return GSI_ROUTE_TUNNEL;
+}
+
+/* 1 when `host` (length `len`) is one of the comma-separated host:port entries. */
+static int listed(const char *names, const char *host, size_t len)
+{
+    for (const char *p = names; *p;) {
+        const char *end = strchr(p, ',');
+        size_t item = end ? (size_t)(end - p) : strlen(p);
+        while (item > 0 && *p == ' ') {
+            p++;
+            item--;
+        }
+        const char *colon = memrchr(p, ':', item);
+        size_t host_len = colon ? (size_t)(colon - p) : item;
+        if (host_len > 1 && p[0] == '[' && p[host_len - 1] == ']') {
+            p++;
+            host_len -= 2;
+        }
+        if (host_len == len && strncasecmp(p, host, len) == 0)
+            return 1;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* Looks `host` up in the globus_contact names of GLOBUS_STREAMS_TUNNELS. */
+static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
+{
+    const char *tunnels = getenv(GSI_ENV_TUNNELS);
+    if (tunnels == NULL || *tunnels == '\0')
+        return GSI_ROUTE_PASS;
+    for (const char *p = tunnels; *p;) {
+        const char *end = strchr(p, ',');
+        size_t item = end ? (size_t)(end - p) : strlen(p);
+        uint8_t raw[16];
+        if (gsi_uuid_parse_n(p, item, raw)) {
+            char tunnel_id[GSI_UUID_TEXT];
+            gsi_uuid_format(raw, tunnel_id);
+            gsi_conf conf;
+            if (gsi_conf_load(tunnel_id, &conf) == 0 && conf.role == GSI_ROLE_INITIATOR &&
+                listed(conf.globus_contact, host, len)) {
+                gsi_conf_wipe(&conf);
+                return usable_initiator(raw, slot);
+            }
+            gsi_conf_wipe(&conf);
+        } else if (item > 0) {
+            GSI_WARN("%s holds an entry that is not a tunnel id; skipped", GSI_ENV_TUNNELS);
+        }
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return GSI_ROUTE_PASS;
+}
+
+enum gsi_route gsi_route_name(const char *name, int *slot)
+{
+    if (name == NULL)
+        return GSI_ROUTE_PASS;
+    size_t len = name_length(name);
+    uint8_t raw[16];
+    if (len == sizeof PREFIX - 1 + 36 && strncasecmp(name, PREFIX, sizeof PREFIX - 1) == 0 &&
+        gsi_uuid_parse_n(name + sizeof PREFIX - 1, 36, raw))
+        return usable_initiator(raw, slot);
+    return by_globus_contact(name, len, slot);
+}

@@ -1,0 +1,78 @@
+#include "session.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "gsla.h"
+#include "ids.h"
+#include "log.h"
+#include "rand.h"
+#include "wire.h"
+
+/* Handshake errors seen by the application: refused, or no answer in time. */
+static int as_connection_error(int error)
+{
+    return error == 0 || error == ETIMEDOUT ? error : ECONNREFUSED;
+}
+
+int gsi_session_client(int fd, const uint8_t tunnel_id[16], const gsi_conf *conf,
+                       int64_t deadline_ms)
+{
+    if (conf->lankey_len == 0)
+        return 0; /* the access point does not secure LAN connections */
+    uint8_t nonce[GSLA_NONCE_SIZE];
+    if (gsi_random_bytes(nonce, sizeof nonce) < 0) {
+        GSI_WARN("no randomness for the handshake nonce: %s", strerror(errno));
+        return ECONNREFUSED;
+    }
+    gsla hs;
+    gsla_client_init(&hs, tunnel_id, conf->lankey_id, conf->lankey, conf->lankey_len,
+                     GSLA_ROLE_APPLICATION, nonce);
+    int error = as_connection_error(gsi_wire_handshake(fd, &hs, deadline_ms));
+    if (error == ETIMEDOUT)
+        GSI_WARN("handshake with the access point: no answer in time");
+    else if (error)
+        GSI_WARN("handshake with the access point refused: %s%s", gsla_status_name(hs.status),
+                 hs.refusal == GSLA_PEER_MISBEHAVED ? " (the access point's reply was wrong)"
+                                                    : "");
+    gsla_wipe(&hs);
+    return error;
+}
+
+int gsi_session_server(int fd, const char *tunnel_id, int64_t deadline_ms)
+{
+    gsi_conf conf;
+    int error = gsi_conf_load(tunnel_id, &conf);
+    if (!error && conf.role != GSI_ROLE_LISTENER) {
+        GSI_WARN("tunnel %s: the conf here is not the listener side", tunnel_id);
+        error = EINVAL;
+    }
+    if (error) {
+        gsi_conf_wipe(&conf);
+        return ECONNREFUSED; /* fail closed: no conf, no connection */
+    }
+    if (conf.lankey_len == 0) {
+        gsi_conf_wipe(&conf);
+        return 0;
+    }
+    gsla_credential known;
+    gsi_uuid_parse(tunnel_id, known.tunnel_id);
+    memcpy(known.secret_id, conf.lankey_id, sizeof known.secret_id);
+    gsi_hmac_key_init(&known.key, conf.lankey, conf.lankey_len);
+    gsi_conf_wipe(&conf);
+    uint8_t nonce[GSLA_NONCE_SIZE];
+    if (gsi_random_bytes(nonce, sizeof nonce) < 0) {
+        gsi_wipe(&known, sizeof known);
+        return ECONNREFUSED;
+    }
+    gsla hs;
+    gsla_server_init(&hs, nonce, gsla_lookup_one, &known);
+    error = as_connection_error(gsi_wire_handshake(fd, &hs, deadline_ms));
+    if (error == ETIMEDOUT)
+        GSI_WARN("tunnel %s: the access point did not finish the handshake in time", tunnel_id);
+    else if (error)
+        GSI_WARN("tunnel %s: connection refused: %s", tunnel_id, gsla_status_name(hs.status));
+    gsla_wipe(&hs);
+    gsi_wipe(&known, sizeof known);
+    return error;
+}

@@ -1,0 +1,72 @@
+/* accept and accept4: on a tunnel listener (a socket bound to a port named by
+ * GLOBUS_STREAMS_INTERCEPT_PORT_<port>) each new connection must pass the LAN handshake
+ * before the application sees it. A connection that fails is closed; a blocking accept
+ * then waits for the next one, a non-blocking accept returns -1/EAGAIN. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "../core/env.h"
+#include "../core/export.h"
+#include "../core/ids.h"
+#include "../core/log.h"
+#include "../core/real.h"
+#include "../core/session.h"
+#include "../core/wire.h"
+
+/* The tunnel `fd` listens for, from its bound port; 0 when it is no tunnel listener. */
+static int listener_tunnel(int fd, char tunnel_id[GSI_UUID_TEXT])
+{
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &len) < 0)
+        return 0;
+    unsigned port;
+    if (local.ss_family == AF_INET)
+        port = ntohs(((struct sockaddr_in *)&local)->sin_port);
+    else if (local.ss_family == AF_INET6)
+        port = ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+    else
+        return 0;
+    return gsi_env_listener_tunnel(port, tunnel_id);
+}
+
+static int ic_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
+{
+    char tunnel_id[GSI_UUID_TEXT];
+    if (!listener_tunnel(fd, tunnel_id))
+        return is_accept4 ? libc_accept4(fd, addr, len, flags) : libc_accept(fd, addr, len);
+    socklen_t room = len ? *len : 0;
+    for (;;) {
+        if (len)
+            *len = room;
+        int conn = is_accept4 ? libc_accept4(fd, addr, len, flags) : libc_accept(fd, addr, len);
+        if (conn < 0)
+            return -1;
+        int64_t deadline = gsi_now_ms() + gsi_env_handshake_timeout_ms();
+        int saved = gsi_fd_make_nonblocking(conn);
+        int error = saved < 0 ? errno : gsi_session_server(conn, tunnel_id, deadline);
+        gsi_fd_restore_flags(conn, saved);
+        if (!error) {
+            GSI_DEBUG("tunnel %s: fd %d accepted on listener fd %d", tunnel_id, conn, fd);
+            return conn;
+        }
+        close(conn); /* never reaches the application */
+        int listener_flags = fcntl(fd, F_GETFL);
+        if (listener_flags < 0 || (listener_flags & O_NONBLOCK)) {
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+}
+
+GSI_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return ic_accept4(fd, addr, len, 0, 0);
+}
+
+GSI_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    return ic_accept4(fd, addr, len, flags, 1);
+}

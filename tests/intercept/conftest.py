@@ -1,0 +1,55 @@
+"""Fixtures for the intercept library: one build per session, conf files, the library."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orbit_globus.native import InterceptLibrary, library_path
+from tests.intercept.confs import ConfDir
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_build_module():  # type: ignore[no-untyped-def]
+    """libintercept/build.py is a script, not a package: load it by path."""
+    spec = importlib.util.spec_from_file_location(
+        "libintercept_build", ROOT / "libintercept" / "build.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("libintercept_build", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def build_module():  # type: ignore[no-untyped-def]
+    return load_build_module()
+
+
+@pytest.fixture(scope="session")
+def built_library(build_module) -> Path:  # type: ignore[no-untyped-def]
+    """The host library, built once (kept when up to date; concurrent builds rename atomically)."""
+    build_module.build("host")
+    return library_path()
+
+
+@pytest.fixture(scope="session")
+def native(built_library: Path) -> InterceptLibrary:
+    return InterceptLibrary(built_library)
+
+
+@pytest.fixture
+def confs(tmp_path: Path) -> Iterator[ConfDir]:
+    yield ConfDir.create(tmp_path / "streams")
+
+
+@pytest.fixture
+def tunnel_id() -> str:
+    return str(uuid.uuid4())
