@@ -13,12 +13,15 @@ from orbit_sim.core.gateway import Gateway, PortOnlyGateway
 from orbit_sim.core.simulator import Simulator
 from orbit_sim.faults import parse_fault_spec
 from orbit_sim.inprocess import mock_globus
+from orbit_sim.server import ServerHandle, serve
 
 __all__ = [
     "Clock",
     "Gateway",
     "PortOnlyGateway",
+    "ServerHandle",
     "Simulator",
     "mock_globus",
     "parse_fault_spec",
+    "serve",
 ]

@@ -32,17 +32,28 @@ class PortOnlyGateway:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self._sockets: dict[str, socket.socket] = {}
+        self._last_port: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def open(self, tunnel: Tunnel) -> tuple[str, int]:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((self.host, 0))
+        sock = self._bind(avoid=self._last_port.get(tunnel.id))
+        port = sock.getsockname()[1]
         with self._lock:
             old = self._sockets.pop(tunnel.id, None)
             self._sockets[tunnel.id] = sock
+            self._last_port[tunnel.id] = port
         if old is not None:
             old.close()
-        return self.host, sock.getsockname()[1]
+        return self.host, port
+
+    def _bind(self, avoid: int | None) -> socket.socket:
+        """A bound socket on a fresh port (a restart must move the port, so not `avoid`)."""
+        while True:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((self.host, 0))
+            if sock.getsockname()[1] != avoid:
+                return sock
+            sock.close()
 
     def close(self, tunnel_id: str) -> None:
         with self._lock:

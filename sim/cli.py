@@ -1,0 +1,136 @@
+"""`orbit-sim`: run the simulator as a loopback server (SPEC 5.3); `demo` is the lead's."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from orbit_sim.core.gateway import Gateway
+from orbit_sim.core.simulator import Simulator
+from orbit_sim.faults import parse_fault_spec
+from orbit_sim.server import serve as start_server
+
+
+def _stream_gateway(wan_tls: bool, host: str) -> Any | None:
+    """The real stream gateway when orbit_sim.streams is available, else None."""
+    try:
+        from orbit_sim.streams import StreamGateway
+    except ImportError:
+        return None
+    return StreamGateway(wan_tls=wan_tls, host=host)
+
+
+def _parse_faults(specs: Sequence[str]) -> list[Any]:
+    faults = []
+    for spec in specs:
+        try:
+            faults.append(parse_fault_spec(spec))
+        except (ValueError, TypeError) as err:
+            raise click.BadParameter(f"{spec!r}: {err}", param_hint="--fault") from None
+    return faults
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """orbit-sim: a stateful fake of Globus Auth, Transfer and GCS with stream access points."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address.")
+@click.option("--port", default=0, type=click.IntRange(0, 65535), show_default=True)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the SPEC 5.3 variables here as shell export lines (mode 0600).",
+)
+@click.option(
+    "--lan-auth",
+    type=click.Choice(["required", "disabled"]),
+    default="required",
+    show_default=True,
+    help="Whether the access points secure LAN connections (GSLA v1).",
+)
+@click.option("--wan-tls/--no-wan-tls", default=True, show_default=True)
+@click.option("--clock", type=click.Choice(["real", "virtual"]), default="real", show_default=True)
+@click.option("--fault", "fault_specs", multiple=True, metavar="SPEC", help="kind:key=value,...")
+def serve(
+    host: str,
+    port: int,
+    env_file: str | None,
+    lan_auth: str,
+    wan_tls: bool,
+    clock: str,
+    fault_specs: tuple[str, ...],
+) -> None:
+    """Serve Auth, Transfer, GCS and the control API on loopback until SIGINT/SIGTERM."""
+    faults = _parse_faults(fault_specs)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    gateway = _stream_gateway(wan_tls, host)
+    sim = Simulator(clock, gateway=gateway, lan_auth=lan_auth == "required")  # type: ignore[arg-type]
+    if gateway is not None:
+        gateway.bind(sim)
+    for fault in faults:
+        sim.add_fault(fault)
+    try:
+        handle = start_server(sim, host=host, port=port)
+    except OSError as err:
+        _shutdown_gateway(sim.gateway)
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    try:
+        if env_file:
+            handle.write_env_file(env_file)
+        else:
+            click.echo(handle.env_file_text(), nl=False)
+        kind = "stream gateway" if gateway is not None else "port-only gateway"
+        click.echo(
+            f"orbit-sim serving on {handle.base_url} ({clock} clock, {kind}); "
+            "SIGINT/SIGTERM stops it",
+            err=True,
+        )
+        stop.wait()
+    finally:
+        handle.stop()
+        sim.close()
+        _shutdown_gateway(sim.gateway)
+
+
+def _shutdown_gateway(gateway: Gateway) -> None:
+    shutdown = getattr(gateway, "shutdown", None)
+    if shutdown is not None:
+        shutdown()
+
+
+@cli.command()
+def demo() -> None:
+    """Run the end-to-end demo (SPEC 5.6)."""
+    raise click.ClickException("orbit-sim demo is not yet available")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 on success)."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="orbit-sim",
+            standalone_mode=False,
+        )
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
