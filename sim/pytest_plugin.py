@@ -1,1 +1,61 @@
-"""pytest fixtures for suites that test against the simulator (SPEC 5.5)."""
+"""pytest fixtures for suites that test against the simulator (SPEC 5.5).
+
+Installed as a pytest11 plugin, so any suite in an environment with orbit-globus has:
+
+- `sim` -- a fresh in-process `Simulator` (virtual clock, default world) with
+  `orbit_sim.mock_globus` active: unmodified globus-sdk clients built with default URLs
+  talk to it. Control it directly: `sim.advance(60)`, `sim.add_fault("http:...")`.
+- `sim_server` -- a fresh `Simulator` served on loopback (`orbit_sim.serve`); the value is
+  the `ServerHandle`: `.env` holds the SPEC 5.3 variables for subprocesses, `.sim` the model,
+  `.control_url` the control API (`orbit_sim.control.SimControl(handle.control_url)`).
+- `sim_server_env` -- `sim_server` with its `.env` also set in this process's environment
+  (monkeypatched), so globus-sdk clients created in the test use the loopback server.
+
+Everything a fixture starts is stopped in its teardown, even when the test fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from orbit_sim.core.simulator import Simulator
+    from orbit_sim.server import ServerHandle
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """An in-process Simulator (virtual clock) answering globus-sdk through `responses`."""
+    from orbit_sim import Simulator, mock_globus
+
+    simulator = Simulator("virtual")
+    try:
+        with mock_globus(simulator):
+            yield simulator
+    finally:
+        simulator.close()
+
+
+@pytest.fixture
+def sim_server() -> Iterator[ServerHandle]:
+    """A Simulator (virtual clock) on a loopback server; the value is its ServerHandle."""
+    from orbit_sim import Simulator, serve
+
+    simulator = Simulator("virtual")
+    handle = serve(simulator)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+        simulator.close()
+
+
+@pytest.fixture
+def sim_server_env(sim_server: ServerHandle, monkeypatch: pytest.MonkeyPatch) -> ServerHandle:
+    """`sim_server` with its env variables set in os.environ for this test."""
+    for key, value in sim_server.env.items():
+        monkeypatch.setenv(key, value)
+    return sim_server
