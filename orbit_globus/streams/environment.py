@@ -81,9 +81,9 @@ def fetch_tunnel(globus: Globus, tunnel_id: str) -> Tunnel:
         raise
 
 
-def wait_for_active(globus: Globus, tunnel: Tunnel, timeout: float = ACTIVE_WAIT_SECONDS) -> Tunnel:
+def wait_for_active(globus: Globus, tunnel: Tunnel, timeout: float | None = None) -> Tunnel:
     """Poll until the tunnel has an initiator contact, is finished, or `timeout` passes."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (ACTIVE_WAIT_SECONDS if timeout is None else timeout)
     while tunnel.initiator_contact is None and not tunnel.finished:
         if time.monotonic() >= deadline:
             break
