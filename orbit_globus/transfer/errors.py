@@ -22,6 +22,9 @@ UNAUTHENTICATED_CLIENT = "ClientUnauthenticated"
 SESSION_NOT_FOUND = "SessionNotFound"
 TASK_NOT_FOUND = "TaskNotFound"
 
+# Transfer's codes for failures reported by a collection's storage rather than by Globus.
+ENDPOINT_ERROR_PREFIXES = ("ExternalError", "EndpointError")
+
 
 class PluginError(Exception):
     """An error with a stable ``code``, a human ``message`` and an HTTP ``status``."""
@@ -157,6 +160,10 @@ def error_from_sdk(err: Exception) -> PluginError:
             )
         message = err.message or err.http_reason or "Globus API error"
         if err.http_status >= 500:
+            if err.code.startswith(ENDPOINT_ERROR_PREFIXES):
+                # The storage behind a collection answered (e.g. mkdir on an existing path):
+                # not transient, and its code is the useful part.
+                return UpstreamError(message, code=err.code)
             return UpstreamError(f"Globus kept failing: {err.http_status} {message}")
         status = err.http_status if err.http_status in _BY_STATUS else 400
         return _BY_STATUS[status](message, code=err.code or None)

@@ -58,3 +58,22 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("RADICAL_ORBIT_GLOBUS_COLLECTION", raising=False)
     return home
+
+
+@pytest.fixture
+def simenv(monkeypatch: pytest.MonkeyPatch):
+    """The simulator on loopback; globus-sdk in this process points at it."""
+    from .simenv import start_sim
+
+    yield from start_sim(monkeypatch)
+
+
+@pytest.fixture
+def globus(simenv, new_client):
+    """A GlobusClient with a session on the default user's plain access token."""
+    client = new_client().get_plugin("globus")
+    client.register_session(
+        access_token=simenv.user_tokens()["access_token"], local_collection=simenv.tutorial_2
+    )
+    yield client
+    client.close()
