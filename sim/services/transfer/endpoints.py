@@ -145,6 +145,18 @@ def _host_of(url: str) -> str:
     return url.split("://", 1)[-1].split("/", 1)[0]
 
 
+def _server(hostname: str) -> dict[str, Any]:
+    return {
+        "DATA_TYPE": "server",
+        "hostname": hostname,
+        "uri": f"tlsftp://{hostname}:443",
+        "port": 443,
+        "scheme": "tlsftp",
+        "id": 1,
+        "subject": None,
+    }
+
+
 def collection_document(collection: Collection, host: EndpointView | None) -> dict[str, Any]:
     doc = _base_document()
     manager_url = host.gcs_manager_url if host else ""
@@ -172,17 +184,7 @@ def collection_document(collection: Collection, host: EndpointView | None) -> di
             "non_functional_endpoint_id": host.id if host else collection.endpoint_id,
             "non_functional_endpoint_display_name": host.display_name if host else None,
             "local_user_info_available": collection.kind == "mapped",
-            "DATA": [
-                {
-                    "DATA_TYPE": "server",
-                    "hostname": hostname,
-                    "uri": f"tlsftp://{hostname}:443",
-                    "port": 443,
-                    "scheme": "tlsftp",
-                    "id": 1,
-                    "subject": None,
-                }
-            ],
+            "DATA": [_server(hostname)],
         }
     )
     if collection.kind == "guest":
@@ -209,6 +211,7 @@ def gcs_endpoint_document(endpoint: EndpointView) -> dict[str, Any]:
             "username": endpoint.owner_string.split("@", 1)[0],
             "gcs_manager_url": endpoint.gcs_manager_url,
             "tlsftp_server": f"tlsftp://{hostname}:443",
+            "DATA": [_server(hostname)],
             "default_directory": None,
             # A GCSv5 endpoint holds no data itself; its collections do.
             "non_functional": True,
@@ -294,7 +297,13 @@ def search(sim: Simulator, request: Request, identity_id: str) -> dict[str, Any]
             continue
         matches.append(doc)
     # Best match first (display name hits), then a stable order.
-    matches.sort(key=lambda d: (not all(w in d["display_name"].lower() for w in words), d["id"]))
+    matches.sort(
+        key=lambda d: (
+            not all(w in d["display_name"].lower() for w in words),
+            d["display_name"],
+            d["id"],
+        )
+    )
     total = min(len(matches), SEARCH_RESULT_CAP)
     page = matches[offset : offset + limit]
     return {
