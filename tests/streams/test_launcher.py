@@ -183,10 +183,14 @@ def test_bad_usage_is_one_line(package, conf_dir, args, fragment):
     assert fragment in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_missing_library_is_explained(package, conf_dir):
+def test_missing_library_is_explained(package, conf_dir, tmp_path):
     write_conf(conf_dir, role="initiator")
     shutil.rmtree(package / "_lib")
-    env = base_env(conf_dir, PATH="/usr/bin:/bin")
+    # A CLI whose Python cannot locate the package either.
+    fake_cli = tmp_path / "globus-streams"
+    fake_cli.write_text("#!/bin/false\n")
+    fake_cli.chmod(0o755)
+    env = base_env(conf_dir, GLOBUS_STREAMS_CLI=str(fake_cli))
     result = run_launcher(package, [TUNNEL, "env"], env)
     assert result.returncode != 0 and "libintercept/build.py" in result.stderr
 
