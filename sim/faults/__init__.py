@@ -10,7 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from orbit_sim.faults.api import DropConnectionFault, HttpStatusFault
+from orbit_sim.faults.bandwidth import Bandwidth
 from orbit_sim.faults.base import Fault, FaultSet
+from orbit_sim.faults.blackhole import Blackhole
+from orbit_sim.faults.close_listener import CloseListener
+from orbit_sim.faults.corrupt_handshake import CorruptHandshake
+from orbit_sim.faults.latency import Latency
+from orbit_sim.faults.refuse import Refuse
+from orbit_sim.faults.reset_after import ResetAfter
+from orbit_sim.faults.stall_handshake import StallHandshake
 
 FAULT_KINDS: dict[str, type[Fault]] = {}
 
@@ -25,6 +33,14 @@ def register(fault_class: type[Fault]) -> type[Fault]:
 register(HttpStatusFault)
 register(DropConnectionFault)
 # Network faults (orbit_sim.streams) register here too, one line each.
+register(Latency)
+register(Bandwidth)
+register(ResetAfter)
+register(Blackhole)
+register(StallHandshake)
+register(CorruptHandshake)
+register(Refuse)
+register(CloseListener)
 
 
 def parse_fault_spec(spec: str) -> Fault:

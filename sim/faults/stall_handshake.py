@@ -1,0 +1,19 @@
+"""Stalled handshake: the access point on the leg goes silent during the handshake.
+
+Leg 1: the initiator access point reads the HELLO and never answers. Leg 2: the listener
+access point accepts the WAN connection and never answers TLS. Leg 3: the listener access
+point connects to the listening application and never sends its HELLO.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from orbit_sim.faults.network import NetworkFault
+
+
+@dataclasses.dataclass
+class StallHandshake(NetworkFault):
+    kind: ClassVar[str] = "stall_handshake"
+    leg: int = 1

@@ -1,0 +1,494 @@
+"""The stream gateway: access points that carry a tunnel's bytes (SPEC 5.2).
+
+    app --(1: GSLA)--> initiator AP --(2: mTLS)--> listener AP --(3: GSLA)--> app
+        per-tunnel port              per-AP WAN port              listener contact
+
+`open(tunnel)` gives an ACTIVE tunnel its own loopback initiator port; `close(tunnel_id)`
+stops listening at once and closes every connection of the tunnel. Both are called from
+the services model's threads (under the simulator's lock), so they never wait for the
+loop: the listening socket is bound on the caller's thread and handed to the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+import uuid
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+import trustme
+
+from orbit_globus.lan import ClientHandshake, HandshakeError, Role, Status, lookup_for
+
+from . import lan
+from .backend import Backend, SimBackend, TunnelSides
+from .faults import DOWNSTREAM, UPSTREAM, ConnectionFaults, FaultBoard
+from .loop import LoopThread
+from .pipes import PipePool
+from .pump import READ_SIZE
+from .relay import Relay, close_socket
+from .tls import WanTls, access_point_hostname
+from .wan import PREAMBLE_SIZE, open_tcp, recv_exactly, send_all, tls_handshake
+
+if TYPE_CHECKING:
+    from orbit_sim.core.simulator import Simulator
+
+    from orbit_globus.lan import Hello
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0
+FAULT_POLL_SECONDS = 0.02
+# What ends a connection's set-up without being a bug in the gateway.
+SETUP_FAILURES = (OSError, HandshakeError, TimeoutError, ssl.SSLError, ValueError)
+
+
+class _Listener:
+    """A listening socket whose accepts feed a handler on the loop; can pause (refuse)."""
+
+    def __init__(self, host: str, avoid_port: int | None = None) -> None:
+        self.host = host
+        self.sock = self._bind(0)
+        if avoid_port is not None and self.sock.getsockname()[1] == avoid_port:
+            # A restart must move the port: ask the kernel again.
+            replacement = self._bind(0)
+            self.sock.close()
+            self.sock = replacement
+        self.port: int = self.sock.getsockname()[1]
+        self.paused = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._handler: Any = None
+
+    def _bind(self, port: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, port))
+            sock.listen(socket.SOMAXCONN)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        return sock
+
+    def serve(self, loop: asyncio.AbstractEventLoop, handler: Any) -> None:
+        """On the loop: start accepting into `handler(sock)`."""
+        self._loop, self._handler = loop, handler
+        if not self.paused and self.sock.fileno() >= 0:
+            loop.add_reader(self.sock.fileno(), self._accept)
+
+    def _accept(self) -> None:
+        for _ in range(64):
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # shut down from another thread: close() follows on the loop
+                self._unregister()
+                return
+            conn.setblocking(False)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._handler(conn)
+
+    def stop_listening_now(self) -> None:
+        """Any thread: refuse new connections immediately (the fd is closed on the loop)."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def _unregister(self) -> None:
+        if self._loop is not None and self.sock.fileno() >= 0:
+            self._loop.remove_reader(self.sock.fileno())
+
+    def pause(self) -> None:
+        """On the loop: stop listening (connects are refused) but keep the port number."""
+        if self.paused:
+            return
+        self.paused = True
+        self._unregister()
+        self.sock.close()
+
+    def resume(self) -> None:
+        if not self.paused:
+            return
+        try:
+            self.sock = self._bind(self.port)
+        except OSError as exc:
+            log.warning("cannot listen again on port %s: %s", self.port, exc)
+            return
+        self.paused = False
+        if self._loop is not None:
+            self.serve(self._loop, self._handler)
+
+    def close(self) -> None:
+        self._unregister()
+        self.sock.close()
+
+
+class _Members:
+    """Set-up tasks and relays that must end with their tunnel or access point."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.relays: set[Relay] = set()
+
+    def close_all(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        for relay in list(self.relays):
+            relay.close()
+
+
+class _TunnelPoint(_Members):
+    """The initiator side of one open tunnel."""
+
+    def __init__(self, sides: TunnelSides, listener: _Listener) -> None:
+        super().__init__()
+        self.sides = sides
+        self.id = sides.id
+        self.listener = listener
+        self.closed = False
+
+
+class _WanPoint(_Members):
+    """The WAN port of one listener access point."""
+
+    def __init__(self, access_point_id: str, listener: _Listener) -> None:
+        super().__init__()
+        self.access_point_id = access_point_id
+        self.listener = listener
+
+
+class StreamGateway:
+    """Access points relaying real bytes: `Simulator(gateway=StreamGateway())` or `bind`.
+
+    wan_tls: mutually authenticated TLS on the WAN leg (False: plain TCP, for speed tests).
+    ca: the trustme CA issuing the access points' certificates (a new one by default).
+    """
+
+    def __init__(
+        self,
+        sim: Simulator | None = None,
+        *,
+        backend: Backend | None = None,
+        wan_tls: bool = True,
+        host: str = "127.0.0.1",
+        ca: trustme.CA | None = None,
+        handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+    ) -> None:
+        self.host = host
+        self.handshake_timeout = handshake_timeout
+        self.tls = WanTls(ca) if wan_tls else None
+        self.board = FaultBoard()
+        self.backend: Backend | None = None
+        self._lock = threading.Lock()
+        self._tunnels: dict[str, _TunnelPoint] = {}
+        self._wan: dict[str, _WanPoint] = {}
+        self._last_port: dict[str, int] = {}
+        self._pool = PipePool()
+        self._buffer = bytearray(READ_SIZE)
+        self._thread = LoopThread()
+        self._loop = self._thread.loop
+        self._closed = False
+        if backend is not None or sim is not None:
+            self.bind(sim, backend=backend)
+        self._thread.call(self._poll_faults)
+
+    @property
+    def wan_tls(self) -> bool:
+        return self.tls is not None
+
+    def bind(self, sim: Simulator | None, *, backend: Backend | None = None) -> StreamGateway:
+        """Read tunnels, secrets and faults from `sim` (or an explicit backend)."""
+        if backend is None:
+            if sim is None:
+                raise ValueError("bind() needs a simulator or a backend")
+            backend = SimBackend(sim)
+        self.backend = backend
+        self.board.set_source(backend.faults)
+        return self
+
+    # -- the gateway hook (any thread) ------------------------------------------------------
+
+    def open(self, tunnel: Any) -> tuple[str, int]:
+        if self.backend is None:
+            raise RuntimeError("StreamGateway.open() before bind(): no simulator to serve")
+        if self._closed:
+            raise RuntimeError("StreamGateway is shut down")
+        sides = self.backend.sides(tunnel)
+        with self._lock:
+            listener = _Listener(self.host, avoid_port=self._last_port.get(sides.id))
+            self._last_port[sides.id] = listener.port
+            point = _TunnelPoint(sides, listener)
+            old = self._tunnels.pop(sides.id, None)
+            self._tunnels[sides.id] = point
+        if old is not None:
+            self._retire(old)
+        self._thread.call(lambda: self._start_tunnel(point))
+        return self.host, listener.port
+
+    def close(self, tunnel_id: str) -> None:
+        with self._lock:
+            point = self._tunnels.pop(str(tunnel_id), None)
+        if point is not None:
+            self._retire(point)
+
+    def shutdown(self) -> None:
+        """Close every tunnel and access point and stop the loop thread."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._lock:
+            points, self._tunnels = list(self._tunnels.values()), {}
+        for point in points:
+            self._retire(point)
+        if self._thread.running:
+            with contextlib.suppress(Exception):
+                self._thread.run(self._close_wan_points)
+            self._thread.stop()
+        self._pool.close()
+
+    def __enter__(self) -> StreamGateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    def tunnel_ports(self) -> dict[str, int]:
+        with self._lock:
+            return {tid: point.listener.port for tid, point in self._tunnels.items()}
+
+    def _retire(self, point: _TunnelPoint) -> None:
+        point.closed = True
+        point.listener.stop_listening_now()
+        if self._thread.running:
+            self._thread.call(lambda: self._stop_tunnel(point))
+
+    # -- on the loop: tunnels and access points ---------------------------------------------
+
+    def _start_tunnel(self, point: _TunnelPoint) -> None:
+        if point.closed:
+            point.listener.close()
+            return
+        self._wan_point(point.sides.listener_ap)
+        point.listener.serve(
+            self._loop, lambda sock: self._spawn(point, self._initiator(point, sock))
+        )
+        self._apply_listener_faults()
+
+    def _stop_tunnel(self, point: _TunnelPoint) -> None:
+        point.listener.close()
+        point.close_all()
+
+    def _close_wan_points(self) -> None:
+        for wan in self._wan.values():
+            wan.listener.close()
+            wan.close_all()
+        self._wan.clear()
+
+    def _wan_point(self, access_point_id: str) -> _WanPoint:
+        wan = self._wan.get(access_point_id)
+        if wan is None:
+            wan = _WanPoint(access_point_id, _Listener(self.host))
+            wan.listener.serve(
+                self._loop, lambda sock: self._spawn(wan, self._listener_side(wan, sock))
+            )
+            self._wan[access_point_id] = wan
+        return wan
+
+    def _spawn(self, owner: _Members, coro: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coro)
+        owner.tasks.add(task)
+        task.add_done_callback(owner.tasks.discard)
+
+    def _poll_faults(self) -> None:
+        if self._closed:
+            return
+        try:
+            if self.board.refresh():
+                self._apply_listener_faults()
+        except Exception:  # a bad fault must not stop the poller
+            log.exception("applying network faults failed")
+        self._loop.call_later(FAULT_POLL_SECONDS, self._poll_faults)
+
+    def _apply_listener_faults(self) -> None:
+        """Faults that change who listens: refused initiator ports, closed access points."""
+        refusals = [f for f in self.board.of_kind("refuse") if f.probability >= 1.0]
+        with self._lock:
+            points = list(self._tunnels.values())
+        for point in points:
+            if point.closed:
+                continue
+            if any(f.applies_to(point.id, 1) for f in refusals):
+                point.listener.pause()
+            else:
+                point.listener.resume()
+        closers = self.board.of_kind("close_listener")
+        for wan in self._wan.values():
+            if any(f.applies_to(wan.access_point_id) for f in closers):
+                if not wan.listener.paused:
+                    wan.listener.pause()
+                    wan.close_all()
+            else:
+                wan.listener.resume()
+
+    # -- on the loop: one connection's set-up -----------------------------------------------
+
+    def _relay(
+        self,
+        a: socket.socket,
+        b: socket.socket,
+        faults: ConnectionFaults,
+        legs: tuple[tuple[int, ...], tuple[int, ...]],
+        owners: tuple[_Members, ...],
+    ) -> None:
+        """Start relaying between `a` (upstream side) and `b`; `legs` are the fault legs of
+        the upstream and downstream pumps."""
+
+        def forget(relay: Relay) -> None:
+            for owner in owners:
+                owner.relays.discard(relay)
+
+        relay = Relay(
+            self._loop,
+            a,
+            b,
+            pool=self._pool,
+            buffer=self._buffer,
+            a_to_b=faults.chain_source(legs[0], UPSTREAM),
+            b_to_a=faults.chain_source(legs[1], DOWNSTREAM),
+            on_closed=forget,
+        )
+        for owner in owners:
+            owner.relays.add(relay)
+        relay.start()
+
+    async def _initiator(self, point: _TunnelPoint, app: socket.socket) -> None:
+        """Arrow 1 in, arrow 2 out."""
+        assert self.backend is not None
+        backend, sides = self.backend, point.sides
+        faults = ConnectionFaults(self.board, point.id)
+        owned = [app]
+        try:
+            if faults.active("refuse", 1):
+                return
+            if backend.lan_auth(sides.initiator_ap):
+
+                def lookup(hello: Hello) -> Any:
+                    if point.closed:
+                        return Status.TUNNEL_NOT_ACTIVE
+                    credential = backend.lan_secret(point.id, sides.initiator_ap)
+                    if credential is None:
+                        return Status.AUTH_FAILED
+                    return lookup_for(point.id, credential)(hello)
+
+                async with asyncio.timeout(self.handshake_timeout):
+                    status = await lan.serve(
+                        self._loop,
+                        app,
+                        lookup,
+                        stall=faults.active("stall_handshake", 1),
+                        corrupt=faults.active("corrupt_handshake", 1),
+                    )
+                if status is not Status.OK:
+                    return
+            owned.append(await self._connect_wan(point, faults))
+            self._relay(app, owned[1], faults, ((1,), (2, 1)), (point,))
+            owned.clear()
+        except SETUP_FAILURES as exc:
+            log.debug("tunnel %s: initiator set-up ended: %s", point.id, type(exc).__name__)
+        finally:
+            for sock in owned:
+                close_socket(sock, reset=True)
+
+    async def _connect_wan(self, point: _TunnelPoint, faults: ConnectionFaults) -> socket.socket:
+        sides = point.sides
+        if faults.active("refuse", 2):
+            raise ConnectionRefusedError("WAN connection refused by a fault")
+        if faults.active("stall_handshake", 2):
+            await asyncio.sleep(self.handshake_timeout)
+            raise TimeoutError("WAN handshake stalled")
+        wan_port = self._wan_point(sides.listener_ap).listener.port
+        wan = await open_tcp(self._loop, (self.host, wan_port))
+        corrupt = faults.active("corrupt_handshake", 2)
+        try:
+            if self.tls is not None:
+                ctx = (
+                    self.tls.rogue_client_context()
+                    if corrupt
+                    else self.tls.client_context(sides.initiator_ap)
+                )
+                wan = ctx.wrap_socket(
+                    wan,
+                    server_hostname=access_point_hostname(sides.listener_ap),
+                    do_handshake_on_connect=False,
+                )
+                async with asyncio.timeout(self.handshake_timeout):
+                    await tls_handshake(self._loop, wan)
+            preamble = uuid.UUID(point.id).bytes
+            if corrupt and self.tls is None:
+                preamble = bytes(b ^ 0xFF for b in preamble)
+            await send_all(self._loop, wan, preamble)
+        except BaseException:
+            close_socket(wan, reset=True)
+            raise
+        return wan
+
+    async def _listener_side(self, wan_point: _WanPoint, wan: socket.socket) -> None:
+        """Arrow 2 in, arrow 3 out."""
+        assert self.backend is not None
+        backend = self.backend
+        owned = [wan]
+        try:
+            async with asyncio.timeout(self.handshake_timeout):
+                if self.tls is not None:
+                    ctx = self.tls.server_context(wan_point.access_point_id)
+                    wan = ctx.wrap_socket(wan, server_side=True, do_handshake_on_connect=False)
+                    owned[0] = wan
+                    await tls_handshake(self._loop, wan)
+                tunnel_id = str(uuid.UUID(bytes=await recv_exactly(self._loop, wan, PREAMBLE_SIZE)))
+            with self._lock:
+                point = self._tunnels.get(tunnel_id)
+            if point is None or point.sides.listener_ap != wan_point.access_point_id:
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            point.tasks.add(task)
+            task.add_done_callback(point.tasks.discard)
+            faults = ConnectionFaults(self.board, tunnel_id)
+            contact = backend.listener_contact(tunnel_id)
+            if contact is None or faults.active("refuse", 3):
+                return
+            async with asyncio.timeout(self.handshake_timeout):
+                owned.append(await open_tcp(self._loop, contact))
+            if backend.lan_auth(wan_point.access_point_id):
+                credential = backend.lan_secret(tunnel_id, wan_point.access_point_id)
+                if credential is None:
+                    return
+                handshake = ClientHandshake(
+                    tunnel_id=tunnel_id,
+                    secret=credential.secret,
+                    secret_id=credential.secret_id,
+                    role=Role.ACCESS_POINT,
+                )
+                async with asyncio.timeout(self.handshake_timeout):
+                    await lan.connect(
+                        self._loop,
+                        owned[1],
+                        handshake,
+                        stall=faults.active("stall_handshake", 3),
+                        corrupt=faults.active("corrupt_handshake", 3),
+                    )
+            if point.closed:
+                return
+            self._relay(wan, owned[1], faults, ((2, 3), (3,)), (point, wan_point))
+            owned.clear()
+        except SETUP_FAILURES as exc:
+            log.debug("listener access point set-up ended: %s", type(exc).__name__)
+        finally:
+            for sock in owned:
+                close_socket(sock, reset=True)

@@ -1,0 +1,277 @@
+"""A pump moves one direction of one relay: bytes from `src` to `dst` until `src` ends.
+
+Three ways to move bytes, picked per read:
+- splice: both sockets plain and no fault on the way: socket -> pipe -> socket in the
+  kernel, no copy through Python;
+- copy: a TLS socket on either side: read into the loop's shared buffer, write at once,
+  keep only what the peer did not take;
+- shaped: a fault applies: pieces wait in a queue until their time (latency, bandwidth),
+  may be dropped (blackhole), or end the connection after a byte count (reset).
+
+When `src` ends, whatever is queued is written and then `dst` is half-closed (SHUT_WR),
+which forwards the half-close. Errors end the pump; its relay decides what to close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import ssl
+from collections import deque
+from collections.abc import Callable
+
+from .pipes import Pipe, PipePool
+from .shaping import Chain, Piece
+
+SPLICE_FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
+READ_SIZE = 256 * 1024
+HIGH_WATER = 1 << 20  # queued bytes above which a shaped pump stops reading
+
+
+class ResetRequested(Exception):
+    """A fault asked for the connection to be reset."""
+
+
+# What a pump reports when it ends: None for a clean end of stream.
+EndCallback = Callable[["Pump", BaseException | None], None]
+ChainSource = Callable[[], Chain | None]
+
+
+def half_close(sock: socket.socket) -> None:
+    # ssl.SSLSocket.shutdown() would drop the TLS state the other direction still needs;
+    # the plain socket's shutdown sends the FIN and leaves TLS alone.
+    socket.socket.shutdown(sock, socket.SHUT_WR)
+
+
+class Pump:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        src: socket.socket,
+        dst: socket.socket,
+        *,
+        pool: PipePool,
+        buffer: bytearray,
+        chain: ChainSource,
+        on_end: EndCallback,
+    ) -> None:
+        self._loop = loop
+        self.src = src
+        self.dst = dst
+        self._src_fd = src.fileno()
+        self._dst_fd = dst.fileno()
+        self._pool = pool
+        self._view = memoryview(buffer)
+        self._chain_source = chain
+        self._on_end = on_end
+        self._plain = not isinstance(src, ssl.SSLSocket) and not isinstance(dst, ssl.SSLSocket)
+        self._pipe: Pipe | None = None
+        self._in_pipe = 0
+        self._queue: deque[Piece] = deque()
+        self._queued = 0
+        self._chain: Chain | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._reading = False
+        self._writing = False
+        self._eof = False
+        self.done = False
+        self.moved = 0
+
+    # -- registration ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._want_read(True)
+
+    def stop(self) -> None:
+        """Unregister everything; the sockets are closed by the owner."""
+        self._want_read(False)
+        self._want_write(False)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pipe is not None:
+            self._pool.discard(self._pipe)
+            self._pipe = None
+        self._queue.clear()
+        self.done = True
+
+    def _want_read(self, on: bool) -> None:
+        if on and not self._reading and not self._eof:
+            self._loop.add_reader(self._src_fd, self._on_readable)
+            self._reading = True
+        elif not on and self._reading:
+            self._loop.remove_reader(self._src_fd)
+            self._reading = False
+
+    def _want_write(self, on: bool) -> None:
+        if on and not self._writing:
+            self._loop.add_writer(self._dst_fd, self._on_writable)
+            self._writing = True
+        elif not on and self._writing:
+            self._loop.remove_writer(self._dst_fd)
+            self._writing = False
+
+    def _end(self, error: BaseException | None) -> None:
+        if self.done:
+            return
+        self.stop()
+        self._on_end(self, error)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        try:
+            chain = self._chain_source()
+            if chain is not self._chain and self._in_pipe == 0 and not self._queue:
+                self._chain = chain
+            if self._chain is None and self._plain and not self._queue:
+                self._splice_in()
+            else:
+                self._copy_in()
+        except (BlockingIOError, ssl.SSLWantReadError, InterruptedError):
+            pass
+        except ssl.SSLWantWriteError:
+            pass  # TLS 1.3 without renegotiation: retried on the next readable event
+        except ResetRequested as exc:
+            self._end(exc)
+        except OSError as exc:
+            self._end(exc)
+
+    def _splice_in(self) -> None:
+        if self._pipe is None:
+            self._pipe = self._pool.get()
+        n = os.splice(self._src_fd, self._pipe.write_fd, self._pipe.size, flags=SPLICE_FLAGS)
+        if n == 0:
+            self._pool.put(self._pipe)
+            self._pipe = None
+            self._at_eof()
+            return
+        self.moved += n
+        self._in_pipe = n
+        self._splice_out()
+
+    def _splice_out(self) -> None:
+        assert self._pipe is not None
+        while self._in_pipe:
+            try:
+                n = os.splice(self._pipe.read_fd, self._dst_fd, self._in_pipe, flags=SPLICE_FLAGS)
+            except BlockingIOError:
+                self._want_read(False)
+                self._want_write(True)
+                return
+            self._in_pipe -= n
+        self._pool.put(self._pipe)
+        self._pipe = None
+        self._want_write(False)
+        self._want_read(True)
+
+    def _copy_in(self) -> None:
+        view = self._view
+        filled = 0
+        eof = False
+        # A TLS socket hands out one record per read: gather several before writing.
+        while filled < READ_SIZE:
+            try:
+                n = self.src.recv_into(view[filled:])
+            except (BlockingIOError, ssl.SSLWantReadError):
+                break
+            if n == 0:
+                eof = True
+                break
+            filled += n
+            if not isinstance(self.src, ssl.SSLSocket):
+                break
+        if filled:
+            self.moved += filled
+            if self._chain is None:
+                self._enqueue_plain(view[:filled])
+            else:
+                self._enqueue(self._chain.feed([(self._loop.time(), bytes(view[:filled]))]))
+        if eof:
+            self._at_eof()
+        elif self._queued >= HIGH_WATER or (self._chain is None and self._queue):
+            self._want_read(False)
+
+    def _enqueue_plain(self, data: memoryview) -> None:
+        if not self._queue:
+            sent = self._send(data)
+            if sent == len(data):
+                return
+            data = data[sent:]
+        # Keep only what the peer did not take: the shared buffer is reused by the next read.
+        self._queue.append((0.0, bytes(data)))
+        self._queued += len(data)
+        self._flush()
+
+    def _enqueue(self, pieces: list[Piece]) -> None:
+        for piece in pieces:
+            self._queue.append(piece)
+            self._queued += len(piece[1])
+        self._flush()
+
+    def _at_eof(self) -> None:
+        self._eof = True
+        self._want_read(False)
+        self._finish_if_drained()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _send(self, data: memoryview | bytes) -> int:
+        try:
+            return self.dst.send(data)
+        except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            return 0
+
+    def _on_writable(self) -> None:
+        try:
+            if self._pipe is not None and self._in_pipe:
+                self._splice_out()
+                self._finish_if_drained()
+            else:
+                self._flush()
+        except OSError as exc:
+            self._end(exc)
+
+    def _flush(self) -> None:
+        """Write the queued pieces that are due; wait for time or for room otherwise."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        now = self._loop.time()
+        while self._queue:
+            ready, data = self._queue[0]
+            if ready > now:
+                self._want_write(False)
+                self._timer = self._loop.call_at(ready, self._flush_safely)
+                break
+            sent = self._send(data)
+            self._queued -= sent
+            if sent < len(data):
+                self._queue[0] = (ready, data[sent:])
+                self._want_write(True)
+                break
+            self._queue.popleft()
+        else:
+            self._want_write(False)
+        if self._chain is not None and self._chain.reset and not self._queue:
+            raise ResetRequested("reset by a fault")
+        if not self._eof and (self._queued < HIGH_WATER if self._chain else not self._queue):
+            self._want_read(True)
+        self._finish_if_drained()
+
+    def _flush_safely(self) -> None:
+        self._timer = None
+        try:
+            self._flush()
+        except ResetRequested as exc:
+            self._end(exc)
+        except OSError as exc:
+            self._end(exc)
+
+    def _finish_if_drained(self) -> None:
+        if self._eof and not self._queue and not self._in_pipe and not self.done:
+            with contextlib.suppress(OSError):  # a peer already gone needs no FIN
+                half_close(self.dst)
+            self._end(None)

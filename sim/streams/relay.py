@@ -1,0 +1,73 @@
+"""One access point's half of a tunnel connection: two sockets and a pump each way.
+
+A clean end in one direction is a half-close, forwarded by the pump; once both directions
+have ended the sockets close. An error (reset, broken pipe, a reset fault) closes both
+sockets with RST, which the next access point sees and passes on in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+from collections.abc import Callable
+
+from .pipes import PipePool
+from .pump import ChainSource, Pump
+
+_LINGER_RESET = struct.pack("ii", 1, 0)
+log = logging.getLogger(__name__)
+
+
+def close_socket(sock: socket.socket, reset: bool = False) -> None:
+    try:
+        if reset:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+    except OSError:
+        pass
+    sock.close()
+
+
+class Relay:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        a: socket.socket,
+        b: socket.socket,
+        *,
+        pool: PipePool,
+        buffer: bytearray,
+        a_to_b: ChainSource,
+        b_to_a: ChainSource,
+        on_closed: Callable[[Relay], None],
+    ) -> None:
+        self.sockets = (a, b)
+        self._on_closed = on_closed
+        self.closed = False
+        common = {"pool": pool, "buffer": buffer, "on_end": self._pump_ended}
+        self.pumps = (
+            Pump(loop, a, b, chain=a_to_b, **common),  # type: ignore[arg-type]
+            Pump(loop, b, a, chain=b_to_a, **common),  # type: ignore[arg-type]
+        )
+
+    def start(self) -> None:
+        for pump in self.pumps:
+            pump.start()
+
+    def _pump_ended(self, pump: Pump, error: BaseException | None) -> None:
+        if error is not None:
+            log.debug("relay reset after %s", type(error).__name__)
+            self.close(reset=True)
+        elif all(p.done for p in self.pumps):
+            self.close()
+
+    def close(self, reset: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for pump in self.pumps:
+            pump.stop()
+        for sock in self.sockets:
+            close_socket(sock, reset)
+        self._on_closed(self)

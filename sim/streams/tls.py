@@ -1,0 +1,78 @@
+"""TLS for the WAN leg (arrow 2): every access point holds a certificate from one trustme CA.
+
+The listener access point requires a client certificate from the same CA, and the
+initiator checks that the server's certificate names the listener access point it meant
+to reach, so both ends are authenticated. TLS 1.3 only, and no session tickets, so no
+post-handshake messages interleave with the relayed bytes.
+
+A half-close travels as a TCP FIN under the TLS stream: Python's ssl module cannot send
+close_notify and keep reading, so both sides accept an EOF without close_notify (an
+OpenSSL 3 peer otherwise answers it with a decode_error alert, which breaks the other
+direction). The leg is mutually authenticated loopback between our own access points.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+
+import trustme
+
+
+def access_point_hostname(access_point_id: str) -> str:
+    """The DNS name in an access point's certificate."""
+    return f"{access_point_id}.access-point.orbit-sim.invalid"
+
+
+class WanTls:
+    """Builds and caches the TLS contexts of each access point."""
+
+    def __init__(self, ca: trustme.CA | None = None) -> None:
+        self.ca = ca if ca is not None else trustme.CA(organization_name="orbit-sim streams")
+        self._lock = threading.Lock()
+        self._servers: dict[str, ssl.SSLContext] = {}
+        self._clients: dict[str, ssl.SSLContext] = {}
+        self._rogue: ssl.SSLContext | None = None
+
+    def server_context(self, access_point_id: str) -> ssl.SSLContext:
+        with self._lock:
+            ctx = self._servers.get(access_point_id)
+            if ctx is None:
+                ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                self._tune(ctx)
+                ctx.verify_mode = ssl.CERT_REQUIRED
+                ctx.num_tickets = 0
+                self.ca.configure_trust(ctx)
+                self._issue(access_point_id).configure_cert(ctx)
+                self._servers[access_point_id] = ctx
+            return ctx
+
+    def client_context(self, access_point_id: str) -> ssl.SSLContext:
+        with self._lock:
+            ctx = self._clients.get(access_point_id)
+            if ctx is None:
+                ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+                self._tune(ctx)
+                self.ca.configure_trust(ctx)
+                self._issue(access_point_id).configure_cert(ctx)
+                self._clients[access_point_id] = ctx
+            return ctx
+
+    def rogue_client_context(self) -> ssl.SSLContext:
+        """A client whose certificate comes from another CA: its handshake is refused."""
+        with self._lock:
+            if self._rogue is None:
+                ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+                self._tune(ctx)
+                self.ca.configure_trust(ctx)
+                trustme.CA().issue_cert(access_point_hostname("rogue")).configure_cert(ctx)
+                self._rogue = ctx
+            return self._rogue
+
+    def _issue(self, access_point_id: str) -> trustme.LeafCert:
+        return self.ca.issue_cert(access_point_hostname(access_point_id))
+
+    @staticmethod
+    def _tune(ctx: ssl.SSLContext) -> None:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.options |= ssl.OP_IGNORE_UNEXPECTED_EOF
