@@ -196,15 +196,32 @@ class ApiError(Exception):
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
 
-    def to_response(self, request: Request) -> Response:
+    def to_response(self, request: Request, *, jsonapi: bool = False) -> Response:
+        """The error document; `jsonapi` adds the JSON:API `errors` array (Transfer /v2)."""
         doc: dict[str, Any] = {
             "code": self.code,
             "message": self.message,
             "request_id": request.request_id,
             "resource": request.path,
         }
+        if jsonapi:
+            doc["errors"] = [
+                {
+                    "status": str(self.status),
+                    "code": _jsonapi_code(self.code),
+                    "title": self.code,
+                    "detail": self.message,
+                }
+            ]
         doc.update(self.extra)
         return Response.json(doc, status=self.status, headers=self.headers)
+
+
+def _jsonapi_code(code: str) -> str:
+    # globus-sdk's TransferClientV2 recognises non-transient errors by the exact sub-error
+    # codes "ExternalError" and "EndpointError"; the flat code keeps the detail.
+    family = code.split(".", 1)[0]
+    return family if family in ("ExternalError", "EndpointError") else code
 
 
 class NotFound(ApiError):
@@ -249,6 +266,8 @@ class Route:
     auth: bool = True
     # The name faults match on (defaults to the handler's name, e.g. "get_tunnel").
     name: str = ""
+    # Error replies also carry a JSON:API `errors` array (Transfer's /v2 routes).
+    jsonapi: bool = False
 
 
 class Router:
@@ -274,6 +293,7 @@ class Router:
         *,
         auth: bool = True,
         name: str | None = None,
+        jsonapi: bool = False,
     ) -> None:
         regex = re.compile("^" + _PARAM.sub(r"(?P<\1>[^/]+)", _escape_braces(pattern)) + "/?$")
         route = Route(
@@ -283,6 +303,7 @@ class Router:
             regex=regex,
             auth=auth,
             name=name or getattr(handler, "__name__", pattern),
+            jsonapi=jsonapi,
         )
         self._routes.append(route)
         if "{" not in pattern:

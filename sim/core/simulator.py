@@ -83,6 +83,7 @@ class Simulator:
         if router is None:
             return ApiError(404, "ClientError.NotFound", "Unknown service").to_response(request)
         with self.lock:
+            route = None
             try:
                 route, request.params = router.match(request.method, request.path)
                 if request.service != "control":
@@ -94,7 +95,7 @@ class Simulator:
                     request.token = self.auth.authenticate(request)
                 result = route.handler(self, request)
             except ApiError as err:
-                return err.to_response(request)
+                return err.to_response(request, jsonapi=route is not None and route.jsonapi)
         return result if isinstance(result, Response) else Response.json(result)
 
     # -- time -------------------------------------------------------------------------------

@@ -57,9 +57,9 @@ class _RouteFault(Fault):
         if self.exhausted or not self.matches(request, route) or not self.roll():
             return None
         self.fired += 1
-        return self.answer(request)
+        return self.answer(request, route)
 
-    def answer(self, request: Request) -> Response:
+    def answer(self, request: Request, route: Route) -> Response:
         raise NotImplementedError
 
 
@@ -77,13 +77,13 @@ class HttpStatusFault(_RouteFault):
         if self.status == 429 and self.retry_after is None:
             self.retry_after = 1
 
-    def answer(self, request: Request) -> Response:
+    def answer(self, request: Request, route: Route) -> Response:
         code, message = STATUS_CODES.get(self.status, ("InjectedFault", "Injected failure"))
         headers = {}
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)
         error = ApiError(self.status, code, message, headers=headers)
-        return error.to_response(request)
+        return error.to_response(request, jsonapi=route.jsonapi)
 
 
 @dataclasses.dataclass
@@ -92,5 +92,5 @@ class DropConnectionFault(_RouteFault):
 
     kind: ClassVar[str] = "drop"
 
-    def answer(self, request: Request) -> Response:
+    def answer(self, request: Request, route: Route) -> Response:
         return Response(status=0, drop_connection=True)

@@ -228,11 +228,15 @@ def get_tunnel_events(sim: Simulator, request: Request) -> Response:
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/v2/stream_access_points/{access_point_id}", get_stream_access_point)
-    router.add("GET", "/v2/stream_access_points", list_stream_access_points)
-    router.add("POST", "/v2/tunnels", create_tunnel)
-    router.add("GET", "/v2/tunnels", list_tunnels)
-    router.add("GET", "/v2/tunnels/{tunnel_id}", get_tunnel)
-    router.add("PATCH", "/v2/tunnels/{tunnel_id}", update_tunnel)
-    router.add("DELETE", "/v2/tunnels/{tunnel_id}", delete_tunnel)
-    router.add("GET", "/v2/tunnels/{tunnel_id}/events", get_tunnel_events)
+    routes = [
+        ("GET", "/v2/stream_access_points/{access_point_id}", get_stream_access_point),
+        ("GET", "/v2/stream_access_points", list_stream_access_points),
+        ("POST", "/v2/tunnels", create_tunnel),
+        ("GET", "/v2/tunnels", list_tunnels),
+        ("GET", "/v2/tunnels/{tunnel_id}", get_tunnel),
+        ("PATCH", "/v2/tunnels/{tunnel_id}", update_tunnel),
+        ("DELETE", "/v2/tunnels/{tunnel_id}", delete_tunnel),
+        ("GET", "/v2/tunnels/{tunnel_id}/events", get_tunnel_events),
+    ]
+    for method, pattern, handler in routes:
+        router.add(method, pattern, handler, jsonapi=True)
