@@ -5,13 +5,15 @@ from __future__ import annotations
 import importlib.util
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from orbit_globus.native import InterceptLibrary, library_path
 from tests.intercept.confs import ConfDir
+from tests.intercept.targets import HashServer
+from tests.intercept.tunnels import Tunnel, open_tunnel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,3 +55,29 @@ def confs(tmp_path: Path) -> Iterator[ConfDir]:
 @pytest.fixture
 def tunnel_id() -> str:
     return str(uuid.uuid4())
+
+
+@pytest.fixture
+def hash_server() -> Iterator[HashServer]:
+    server = HashServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tunnels(built_library: Path, confs: ConfDir) -> Iterator[Callable[..., Tunnel]]:
+    """Factory: open_tunnel(...) with cleanup of every access point it started."""
+    opened: list[Tunnel] = []
+
+    def make(target: tuple[str, int], **kwargs: object) -> Tunnel:
+        tunnel = open_tunnel(built_library, confs, target, **kwargs)  # type: ignore[arg-type]
+        opened.append(tunnel)
+        return tunnel
+
+    try:
+        yield make
+    finally:
+        for tunnel in opened:
+            tunnel.ap.stop()

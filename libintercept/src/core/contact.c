@@ -287,7 +287,7 @@ static int pick_contact(const char *tunnel_id, const gsi_conf *conf, char *out, 
     } else {
         GSI_DEBUG("tunnel %s: contact %s; asking the CLI", tunnel_id,
                   conf->contact[0] ? "expired" : "missing");
-        int error = gsi_contact_lookup(tunnel_id, out, size, GSI_CONTACT_LOOKUP_TIMEOUT_MS);
+        int error = gsi_contact_lookup(tunnel_id, out, size, gsi_env_handshake_timeout_ms());
         if (!error) {
             double ttl = conf->contact_ttl > 0 ? conf->contact_ttl : 60;
             remember(tunnel_id, out, (int64_t)(ttl * 1000), 0);

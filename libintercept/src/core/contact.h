@@ -1,6 +1,8 @@
 /* Where the initiator access point listens: the conf's connector_contact_string while it
  * is younger than its TTL, else a fresh one from
- * `$GLOBUS_STREAMS_CLI environment contact-lookup TUNNEL_ID` (which also rewrites the conf). */
+ * `$GLOBUS_STREAMS_CLI environment contact-lookup TUNNEL_ID` (which also rewrites the conf).
+ * One lookup is bounded by GLOBUS_STREAMS_HANDSHAKE_TIMEOUT_MS, so a stuck CLI cannot hang
+ * the host; the child is killed and reaped. */
 #ifndef GSI_CONTACT_H
 #define GSI_CONTACT_H
 
@@ -9,8 +11,6 @@
 
 #include "conf.h"
 
-/* Bound on one contact-lookup run, so a stuck CLI cannot hang the host. */
-#define GSI_CONTACT_LOOKUP_TIMEOUT_MS 15000
 /* After a failed lookup, the stale contact is used without asking again for this long. */
 #define GSI_CONTACT_RETRY_MS 5000
 

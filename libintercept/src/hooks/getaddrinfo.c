@@ -68,6 +68,30 @@ static int fake_answer(const char *node, const struct addrinfo *model, int slot,
     return head != NULL ? 0 : EAI_NONAME;
 }
 
+/* The fake answer for one family; libc interprets service and hints exactly as it would
+ * for a real address of that family. */
+static int fake_family(const char *node, const char *service, const struct addrinfo *hints,
+                       int family, int slot, struct addrinfo **res)
+{
+    struct addrinfo local = {0};
+    if (hints != NULL)
+        local = *hints;
+    local.ai_family = family;
+    local.ai_flags = (local.ai_flags & (AI_NUMERICSERV | AI_CANONNAME)) | AI_NUMERICHOST;
+    local.ai_addr = NULL;
+    local.ai_canonname = NULL;
+    local.ai_next = NULL;
+    struct addrinfo *model = NULL;
+    int error =
+        libc_getaddrinfo(family == AF_INET6 ? "::1" : "127.0.0.1", service, &local, &model);
+    if (error)
+        return error;
+    error = fake_answer(node, model, slot, hints && (hints->ai_flags & AI_CANONNAME), res);
+    libc_freeaddrinfo(model);
+    GSI_DEBUG("getaddrinfo(%s): tunnel address, %s", node, family == AF_INET6 ? "IPv6" : "IPv4");
+    return error;
+}
+
 static int ic_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                           struct addrinfo **res)
 {
@@ -86,24 +110,22 @@ static int ic_getaddrinfo(const char *node, const char *service, const struct ad
     case GSI_ROUTE_TUNNEL:
         break;
     }
-    /* Let libc interpret service and hints exactly as it would for a real address. */
-    struct addrinfo local = {0};
-    if (hints != NULL)
-        local = *hints;
-    local.ai_family = family == AF_INET6 ? AF_INET6 : AF_INET;
-    local.ai_flags = (local.ai_flags & (AI_NUMERICSERV | AI_CANONNAME)) | AI_NUMERICHOST;
-    local.ai_addr = NULL;
-    local.ai_canonname = NULL;
-    local.ai_next = NULL;
-    struct addrinfo *model = NULL;
-    int error = libc_getaddrinfo(family == AF_INET6 ? "::1" : "127.0.0.1", service, &local,
-                                 &model);
-    if (error)
+    if (family == AF_UNSPEC) {
+        /* Both families, IPv4 first: a caller that filters by family (curl -6) still finds
+         * its own, and one that takes the first entry gets IPv4. */
+        struct addrinfo *v4 = NULL, *v6 = NULL;
+        int error = fake_family(node, service, hints, AF_INET, slot, &v4);
+        if (!error && fake_family(node, service, hints, AF_INET6, slot, &v6) == 0) {
+            struct addrinfo *last = v4;
+            while (last->ai_next != NULL)
+                last = last->ai_next;
+            last->ai_next = v6;
+        }
+        if (!error)
+            *res = v4;
         return error;
-    error = fake_answer(node, model, slot, hints && (hints->ai_flags & AI_CANONNAME), res);
-    libc_freeaddrinfo(model);
-    GSI_DEBUG("getaddrinfo(%s): tunnel address, %s", node, family == AF_INET6 ? "IPv6" : "IPv4");
-    return error;
+    }
+    return fake_family(node, service, hints, family, slot, res);
 }
 
 static void ic_freeaddrinfo(struct addrinfo *res)
