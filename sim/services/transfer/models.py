@@ -43,6 +43,17 @@ MAX_LIFETIME_MINS = 7 * 24 * 60
 STOP_DELAY = 1.0
 
 
+def _checked_contact(ip_address: Any, port: Any) -> tuple[str, int]:
+    if not isinstance(ip_address, str) or not ip_address:
+        raise InvalidTunnelRequest("listener_ip_address must be a non-empty string")
+    # globus-cli's streams code sends the port as a string; accept digits either way.
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise InvalidTunnelRequest("listener_port must be an integer between 1 and 65535")
+    return ip_address, port
+
+
 def iso_time(unix_seconds: float) -> str:
     """Transfer's timestamp format: `2025-12-12T21:11:50.525278` (UTC, no offset)."""
     return (
@@ -156,7 +167,10 @@ class TransferBackend:
         lifetime_mins: int | None = None,
         restartable: bool = False,
         submission_id: str | None = None,
+        listener_contact: tuple[Any, Any] | None = None,
     ) -> Tunnel:
+        """A new tunnel; with `listener_contact` it becomes ACTIVE at once."""
+        contact = _checked_contact(*listener_contact) if listener_contact else None
         for ap_id in (initiator_ap_id, listener_ap_id):
             if str(ap_id) not in self.access_points:
                 raise InvalidTunnelRequest(f"Stream access point {ap_id} does not exist")
@@ -183,6 +197,8 @@ class TransferBackend:
         )
         self.tunnels[tunnel.id] = tunnel
         self._event(tunnel, "STARTED", "started", "Attempting tunnel establishment")
+        if contact is not None:
+            self.set_listener_contact(tunnel, *contact)
         return tunnel
 
     def get_tunnel(self, tunnel_id: str, owner_id: str | None = None) -> Tunnel:
@@ -198,15 +214,7 @@ class TransferBackend:
     def set_listener_contact(self, tunnel: Tunnel, ip_address: Any, port: Any) -> None:
         if not tunnel.is_live:
             raise TunnelConflict(f"Tunnel {tunnel.id} is {tunnel.state}")
-        if not isinstance(ip_address, str) or not ip_address:
-            raise InvalidTunnelRequest("listener_ip_address must be a non-empty string")
-        # globus-cli's streams code sends the port as a string; accept digits either way.
-        if isinstance(port, str) and port.isdigit():
-            port = int(port)
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise InvalidTunnelRequest("listener_port must be an integer between 1 and 65535")
-        tunnel.listener_ip_address = ip_address
-        tunnel.listener_port = port
+        tunnel.listener_ip_address, tunnel.listener_port = _checked_contact(ip_address, port)
         if tunnel.state == AWAITING_LISTENER:
             self._activate(tunnel)
 

@@ -176,6 +176,9 @@ def create_tunnel(sim: Simulator, request: Request) -> Response:
         lifetime_mins=attributes.get("lifetime_mins"),
         restartable=bool(attributes.get("restartable", False)),
         submission_id=attributes.get("submission_id"),
+        listener_contact=(attributes.get("listener_ip_address"), attributes.get("listener_port"))
+        if "listener_ip_address" in attributes or "listener_port" in attributes
+        else None,
     )
     return jsonapi(request, tunnel_doc(tunnel))
 
