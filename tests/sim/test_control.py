@@ -1,0 +1,158 @@
+"""The control API over HTTP (SimControl) and the Simulator's Python control methods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import globus_sdk
+import pytest
+from globus_sdk.services.transfer import CreateTunnelData
+from orbit_sim import Simulator, serve
+from orbit_sim.control import SimControl, SimControlError
+from orbit_sim.server import ServerHandle
+from orbit_sim.services.auth.scopes import TRANSFER_ALL
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ServerHandle, SimControl]]:
+    sim = Simulator("virtual")
+    handle = serve(sim)
+    control = SimControl(handle.control_url)
+    try:
+        for key, value in handle.env.items():
+            monkeypatch.setenv(key, value)
+        yield handle, control
+    finally:
+        control.close()
+        handle.stop()
+        sim.close()
+
+
+def _transfer(client_id: str, secret: str) -> globus_sdk.TransferClient:
+    auth = globus_sdk.ConfidentialAppAuthClient(client_id, secret)
+    authorizer = globus_sdk.ClientCredentialsAuthorizer(auth, TRANSFER_ALL)
+    return globus_sdk.TransferClient(authorizer=authorizer)
+
+
+def _active_tunnel(handle: ServerHandle, tc: globus_sdk.TransferClient, **options: object) -> str:
+    env = handle.env
+    data = CreateTunnelData(env["ORBIT_SIM_INITIATOR_AP"], env["ORBIT_SIM_LISTENER_AP"], **options)
+    tunnel_id = str(tc.create_tunnel(data)["data"]["id"])
+    attributes = {"listener_ip_address": "127.0.0.1", "listener_port": 9000}
+    tc.update_tunnel(tunnel_id, {"data": {"type": "Tunnel", "attributes": attributes}})
+    return tunnel_id
+
+
+def test_clock_advances_through_the_control_api(served: tuple[ServerHandle, SimControl]) -> None:
+    handle, control = served
+    before = control.now()
+    assert control.advance(90) == pytest.approx(before + 90)
+    assert handle.sim.clock.now() == pytest.approx(before + 90)
+    with pytest.raises(SimControlError, match="seconds"):
+        control.advance(-1)
+
+
+def test_tunnel_actions(served: tuple[ServerHandle, SimControl]) -> None:
+    handle, control = served
+    tc = _transfer(
+        handle.env["GLOBUS_STREAMS_CLIENT_ID"], handle.env["GLOBUS_STREAMS_CLIENT_SECRET"]
+    )
+    restartable = _active_tunnel(handle, tc, restartable=True)
+    port = tc.get_tunnel(restartable)["data"]["attributes"]["initiator_port"]
+    assert control.restart_tunnel(restartable)["initiator_port"] != port
+
+    stopped = _active_tunnel(handle, tc)
+    assert control.stop_tunnel(stopped)["state"] == "STOPPING"
+    control.advance(5)
+    assert tc.get_tunnel(stopped)["data"]["attributes"]["state"] == "STOPPED"
+
+    expired = _active_tunnel(handle, tc)
+    assert control.expire_tunnel(expired)["state"] == "STOPPED"
+    with pytest.raises(SimControlError, match="404"):
+        control.stop_tunnel("no-such-tunnel")
+
+
+def test_faults_add_list_remove(served: tuple[ServerHandle, SimControl]) -> None:
+    _, control = served
+    added = control.add_fault("http:route=get_task,status=503,count=2")
+    assert added["kind"] == "http" and added["status"] == 503
+    assert [f["id"] for f in control.list_faults()] == [added["id"]]
+    control.remove_fault(added["id"])
+    assert control.list_faults() == []
+    control.add_fault({"kind": "drop", "route": "/v2/*"})
+    control.clear_faults()
+    assert control.list_faults() == []
+    with pytest.raises(SimControlError, match="unknown fault kind"):
+        control.add_fault("bogus:x=1")
+
+
+def test_tokens_expire_and_refresh_through_control(served: tuple[ServerHandle, SimControl]) -> None:
+    handle, control = served
+    state = control.state()["world"]
+    tokens = control.issue_tokens(TRANSFER_ALL)
+    authorizer = globus_sdk.RefreshTokenAuthorizer(
+        tokens["refresh_token"], globus_sdk.NativeAppAuthClient(state["native_client_id"])
+    )
+    tc = globus_sdk.TransferClient(authorizer=authorizer)
+    tc.list_tunnels()
+    first = authorizer.access_token
+    assert control.expire_tokens() >= 1
+    tc.list_tunnels()
+    assert authorizer.access_token != first
+
+
+def test_second_client_is_a_separate_identity(served: tuple[ServerHandle, SimControl]) -> None:
+    handle, control = served
+    env = handle.env
+    owner = _transfer(env["GLOBUS_STREAMS_CLIENT_ID"], env["GLOBUS_STREAMS_CLIENT_SECRET"])
+    tunnel_id = _active_tunnel(handle, owner)
+    extra = control.create_client("intruder")
+    intruder = _transfer(extra["client_id"], extra["client_secret"])
+    assert list(intruder.list_tunnels()) == []
+    with pytest.raises(globus_sdk.TransferAPIError) as caught:
+        intruder.get_tunnel(tunnel_id)
+    assert caught.value.http_status == 404
+
+
+def test_reset_forgets_state_but_keeps_the_env_valid(
+    served: tuple[ServerHandle, SimControl],
+) -> None:
+    handle, control = served
+    env_before = handle.env
+    tc = _transfer(
+        env_before["GLOBUS_STREAMS_CLIENT_ID"], env_before["GLOBUS_STREAMS_CLIENT_SECRET"]
+    )
+    _active_tunnel(handle, tc)
+    control.add_fault("http:route=get_task,status=500")
+    control.reset()
+    assert handle.env == env_before
+    assert control.state()["tunnels"] == [] and control.list_faults() == []
+    fresh = _transfer(
+        env_before["GLOBUS_STREAMS_CLIENT_ID"], env_before["GLOBUS_STREAMS_CLIENT_SECRET"]
+    )
+    assert list(fresh.list_tunnels()) == []
+    tunnel_id = _active_tunnel(handle, fresh)
+    endpoint = handle.sim.world.endpoints[0]
+    scope = globus_sdk.GCSClient.get_gcs_endpoint_scopes(endpoint.id).manage_collections
+    auth = globus_sdk.ConfidentialAppAuthClient(
+        env_before["GLOBUS_STREAMS_CLIENT_ID"], env_before["GLOBUS_STREAMS_CLIENT_SECRET"]
+    )
+    gcs = globus_sdk.GCSClient(
+        endpoint.gcs_address, authorizer=globus_sdk.ClientCredentialsAuthorizer(auth, scope)
+    )
+    body = {
+        "DATA_TYPE": "lan_secret_create#1.0.0",
+        "tunnel_id": tunnel_id,
+        "stream_access_point_id": env_before["ORBIT_SIM_INITIATOR_AP"],
+    }
+    assert gcs.post("/lan_secrets", data=body)["data"][0]["secret"]
+
+
+def test_control_api_is_not_reachable_under_service_prefixes(
+    served: tuple[ServerHandle, SimControl],
+) -> None:
+    import requests
+
+    handle, _ = served
+    assert requests.get(handle.transfer_url + "state", timeout=5).status_code == 404
+    assert requests.get(handle.base_url + "/nothing", timeout=5).status_code == 404
