@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from globus_sdk.transport import RetryConfig
@@ -12,11 +13,14 @@ from orbit_globus.endpoint.client import EndpointClient
 from orbit_globus.endpoint.server import ThreadedHost
 from orbit_globus.transfer.plugin import Plugin
 
-# Short, so retries after simulated 503s and dropped connections keep the tests quick.
+ROOT = Path(__file__).resolve().parents[2]
+
+# Notifications follow task changes within this many (real) seconds.
 POLL_INTERVAL = 0.2
 
 
 def fast_retries() -> RetryConfig:
+    """The SDK's retries with short sleeps, so simulated 503s and drops keep tests quick."""
     return RetryConfig(max_retries=4, max_sleep=0.05, backoff=lambda _ctx: 0.01)
 
 
