@@ -12,9 +12,11 @@ Each plugin's routes are mounted under ``/<plugin name>``. Every error is JSON
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from starlette.applications import Starlette
@@ -28,6 +30,8 @@ from orbit_globus.transfer.errors import PluginError
 from .clients import ClientRegistry
 
 log = logging.getLogger(__name__)
+
+WORKER_THREADS = 32
 
 
 class EndpointPlugin(Protocol):
@@ -62,7 +66,7 @@ async def _unexpected_error(_request: Request, exc: Exception) -> Response:
     return error_response(PluginError(f"internal error: {type(exc).__name__}"))
 
 
-def build_app(plugins: Sequence[EndpointPlugin]) -> Starlette:
+def build_app(plugins: Sequence[EndpointPlugin], worker_threads: int = WORKER_THREADS) -> Starlette:
     clients = ClientRegistry()
 
     async def register_client(_request: Request) -> Response:
@@ -81,6 +85,11 @@ def build_app(plugins: Sequence[EndpointPlugin]) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Plugins run blocking SDK calls via asyncio.to_thread; the default pool (cores + 4)
+        # would let a few slow Globus calls queue every other client's calls behind them.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=worker_threads, thread_name_prefix="endpoint-worker")
+        )
         for plugin in plugins:
             await plugin.startup()
         try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from orbit_globus.transfer.errors import PluginError, error_from_json
+from orbit_globus.transfer.errors import CLIENT_CLOSED, PluginError, error_from_json
 
 if TYPE_CHECKING:
     from orbit_globus.transfer.client import GlobusClient
@@ -27,6 +27,7 @@ class EndpointClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._token: str | None = None
+        self._closed = False
         self.client_id: str | None = None
         self._register_lock = threading.Lock()
         self._local = threading.local()  # one HTTP session per thread (requests is not
@@ -79,6 +80,8 @@ class EndpointClient:
 
     def _ensure_registered(self) -> str:
         with self._register_lock:
+            if self._closed:
+                raise PluginError("this EndpointClient is closed", code=CLIENT_CLOSED)
             if self._token is None:
                 reply = self._send("POST", "/clients", token=None, timeout=None)
                 self.client_id, self._token = reply["client_id"], reply["token"]
@@ -111,6 +114,8 @@ class EndpointClient:
 
     def close(self) -> None:
         """Unregister (the host closes this client's sessions) and drop connections."""
+        with self._register_lock:
+            self._closed = True
         if self._token is not None:
             # If the host is gone there is nothing left to close there.
             with contextlib.suppress(PluginError):

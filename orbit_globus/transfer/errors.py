@@ -19,6 +19,7 @@ UPSTREAM_UNAVAILABLE = "UpstreamUnavailable"
 BAD_REQUEST = "BadRequest"
 NO_LOCAL_COLLECTION = "NoLocalCollection"
 UNAUTHENTICATED_CLIENT = "ClientUnauthenticated"
+CLIENT_CLOSED = "ClientClosed"
 SESSION_NOT_FOUND = "SessionNotFound"
 TASK_NOT_FOUND = "TaskNotFound"
 
@@ -160,7 +161,7 @@ def error_from_sdk(err: Exception) -> PluginError:
             )
         message = err.message or err.http_reason or "Globus API error"
         if err.http_status >= 500:
-            if err.code.startswith(ENDPOINT_ERROR_PREFIXES):
+            if (err.code or "").startswith(ENDPOINT_ERROR_PREFIXES):
                 # The storage behind a collection answered (e.g. mkdir on an existing path):
                 # not transient, and its code is the useful part.
                 return UpstreamError(message, code=err.code)

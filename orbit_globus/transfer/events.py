@@ -13,12 +13,12 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from .errors import PluginError
+from .errors import CLIENT_CLOSED, SESSION_NOT_FOUND, UNAUTHENTICATED_CLIENT, PluginError
 
 log = logging.getLogger(__name__)
 
 # Errors after which the stream cannot recover (the session or the client is gone).
-FATAL_CODES = frozenset({"SessionNotFound", "ClientUnauthenticated"})
+FATAL_CODES = frozenset({SESSION_NOT_FOUND, UNAUTHENTICATED_CLIENT, CLIENT_CLOSED})
 
 
 class Notification(NamedTuple):

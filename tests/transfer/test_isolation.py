@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from orbit_globus.transfer import GlobusClient, NotFoundError
+from orbit_globus.transfer import GlobusClient, NotFoundError, PluginError
 from orbit_globus.transfer.errors import ClientAuthError
 
 SESSION_ROUTES = [
@@ -98,3 +98,12 @@ def test_a_forged_client_token_is_refused(new_client):
     alice._token = "forged"
     with pytest.raises(ClientAuthError):
         alice.request("GET", f"/globus/sessions/{session_id}/tasks")
+
+
+def test_a_closed_endpoint_client_does_not_register_again(new_client):
+    alice = new_client()
+    _register(alice)
+    alice.close()
+    with pytest.raises(PluginError) as caught:
+        alice.request("GET", "/globus/sessions/x/tasks")
+    assert caught.value.code == "ClientClosed"
