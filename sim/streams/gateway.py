@@ -417,18 +417,21 @@ class StreamGateway:
         corrupt = faults.active("corrupt_handshake", 2)
         try:
             if self.tls is not None:
-                ctx = (
-                    self.tls.rogue_client_context()
-                    if corrupt
-                    else self.tls.client_context(sides.initiator_ap)
-                )
+                pair = (sides.initiator_ap, sides.listener_ap)
+                if corrupt:
+                    ctx, session = self.tls.rogue_client_context(), None
+                else:
+                    ctx, session = self.tls.client_context(pair[0]), self.tls.session(*pair)
                 wan = ctx.wrap_socket(
                     wan,
                     server_hostname=access_point_hostname(sides.listener_ap),
                     do_handshake_on_connect=False,
+                    session=session,
                 )
                 async with asyncio.timeout(self.handshake_timeout):
                     await tls_handshake(self._loop, wan)
+                if not corrupt:
+                    self.tls.remember(*pair, wan.session)
             preamble = uuid.UUID(point.id).bytes
             if corrupt and self.tls is None:
                 preamble = bytes(b ^ 0xFF for b in preamble)
@@ -463,12 +466,15 @@ class StreamGateway:
             contact = backend.listener_contact(tunnel_id)
             if contact is None or faults.active("refuse", 3):
                 return
-            async with asyncio.timeout(self.handshake_timeout):
-                owned.append(await open_tcp(self._loop, contact))
+            credential = None
             if backend.lan_auth(wan_point.access_point_id):
+                # No secret (revoked, never created): do not even knock on the listener.
                 credential = backend.lan_secret(tunnel_id, wan_point.access_point_id)
                 if credential is None:
                     return
+            async with asyncio.timeout(self.handshake_timeout):
+                owned.append(await open_tcp(self._loop, contact))
+            if credential is not None:
                 handshake = ClientHandshake(
                     tunnel_id=tunnel_id,
                     secret=credential.secret,

@@ -2,8 +2,13 @@
 
 The listener access point requires a client certificate from the same CA, and the
 initiator checks that the server's certificate names the listener access point it meant
-to reach, so both ends are authenticated. TLS 1.3 only, and no session tickets, so no
-post-handshake messages interleave with the relayed bytes.
+to reach, so both ends are authenticated.
+
+TLS 1.2 with ECDHE-ECDSA-AES128-GCM, and the initiator resumes its last session with the
+same listener access point: a resumed handshake costs a quarter of a full one (which
+matters for connection set-up time), TLS 1.2 delivers the session ticket inside the
+handshake (no post-handshake messages among the relayed bytes), and AES-128 is the
+fastest AEAD here. Renegotiation is off.
 
 A half-close travels as a TCP FIN under the TLS stream: Python's ssl module cannot send
 close_notify and keep reading, so both sides accept an EOF without close_notify (an
@@ -33,6 +38,7 @@ class WanTls:
         self._servers: dict[str, ssl.SSLContext] = {}
         self._clients: dict[str, ssl.SSLContext] = {}
         self._rogue: ssl.SSLContext | None = None
+        self._sessions: dict[tuple[str, str], ssl.SSLSession] = {}
 
     def server_context(self, access_point_id: str) -> ssl.SSLContext:
         with self._lock:
@@ -41,7 +47,6 @@ class WanTls:
                 ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
                 self._tune(ctx)
                 ctx.verify_mode = ssl.CERT_REQUIRED
-                ctx.num_tickets = 0
                 self.ca.configure_trust(ctx)
                 self._issue(access_point_id).configure_cert(ctx)
                 self._servers[access_point_id] = ctx
@@ -69,10 +74,19 @@ class WanTls:
                 self._rogue = ctx
             return self._rogue
 
+    def session(self, initiator: str, listener: str) -> ssl.SSLSession | None:
+        """The session to resume from `initiator`'s client context towards `listener`."""
+        return self._sessions.get((initiator, listener))
+
+    def remember(self, initiator: str, listener: str, session: ssl.SSLSession | None) -> None:
+        if session is not None:
+            self._sessions[(initiator, listener)] = session
+
     def _issue(self, access_point_id: str) -> trustme.LeafCert:
         return self.ca.issue_cert(access_point_hostname(access_point_id))
 
     @staticmethod
     def _tune(ctx: ssl.SSLContext) -> None:
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-        ctx.options |= ssl.OP_IGNORE_UNEXPECTED_EOF
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+        ctx.options |= ssl.OP_IGNORE_UNEXPECTED_EOF | ssl.OP_NO_RENEGOTIATION

@@ -13,6 +13,7 @@ import hashlib
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -69,6 +70,7 @@ class ListenerApp:
     statuses: list[Status] = field(default_factory=list)
     received: int = 0
     accepted: int = 0
+    open: int = 0
     errors: list[str] = field(default_factory=list)
 
     def count(self, n: int) -> None:
@@ -108,6 +110,7 @@ class ListenerApp:
                 return
             sock.setblocking(False)
             self.accepted += 1
+            self.open += 1
             task = self._loop.create_task(self._serve(sock))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -127,7 +130,21 @@ class ListenerApp:
         except (OSError, TimeoutError) as exc:
             self.errors.append(type(exc).__name__)
         finally:
+            self.open -= 1
             sock.close()
+
+    def wait_closed(self, timeout: float = 5.0) -> bool:
+        """True once every accepted connection has ended."""
+        deadline = time.monotonic() + timeout
+        while self.open and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.open == 0
+
+
+async def hold(loop: asyncio.AbstractEventLoop, sock: socket.socket, app: ListenerApp) -> None:
+    """Keep the connection open, counting what arrives, until the other side ends it."""
+    while data := await loop.sock_recv(sock, 65536):
+        app.count(len(data))
 
 
 def gsla_connect(
