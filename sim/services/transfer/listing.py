@@ -14,6 +14,8 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from json.encoder import encode_basestring_ascii as encode_string
 from typing import Any
 
 from orbit_sim.core.http import BadRequest
@@ -35,7 +37,14 @@ _ORDER_FIELDS = {"name", "type", "size", "last_modified", "permissions", "user",
 
 def ls_time(ts: float) -> str:
     """`last_modified` as ls shows it: `2023-12-18 16:52:50+00:00`."""
-    return datetime.fromtimestamp(int(ts), UTC).isoformat(sep=" ")
+    return _ls_second(int(ts))
+
+
+@lru_cache(maxsize=8192)
+def _ls_second(second: int) -> str:
+    # Files written together share their second: formatting each one once saves most of
+    # the time a 10,000-entry listing would spend on dates.
+    return datetime.fromtimestamp(second, UTC).isoformat(sep=" ")
 
 
 def entry_document(node: Node, fs: FileSystem) -> dict[str, Any]:
@@ -54,6 +63,35 @@ def entry_document(node: Node, fs: FileSystem) -> dict[str, Any]:
         "type": node.type,
         "user": fs.user,
     }
+
+
+_ENTRY_TEMPLATE = (
+    '{"DATA_TYPE":"file","group":%s,"last_modified":"%s","link_group":null,'
+    '"link_last_modified":null,"link_size":null,"link_target":null,"link_user":null,'
+    '"name":%s,"permissions":"%s","size":%d,"type":"%s","user":%s}'
+)
+
+
+def entries_json(nodes: list[Node], fs: FileSystem) -> str:
+    """The JSON array of `entry_document`s, encoded directly (the hot path of big listings)."""
+    group, user = encode_string(fs.group), encode_string(fs.user)
+    return (
+        "["
+        + ",".join(
+            _ENTRY_TEMPLATE
+            % (
+                group,
+                ls_time(node.mtime),
+                encode_string(node.name),
+                node.permissions,
+                node.size,
+                node.type,
+                user,
+            )
+            for node in nodes
+        )
+        + "]"
+    )
 
 
 def _name_clause(value: str) -> Predicate:

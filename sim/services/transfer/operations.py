@@ -14,12 +14,19 @@ from orbit_sim.core.http import JSON_TYPE, ApiError, BadRequest, Request, Respon
 from orbit_sim.services.transfer.collections import Collection, transfer_data
 from orbit_sim.services.transfer.consent import require_data_access
 from orbit_sim.services.transfer.filesystem import FileSystem, VfsError
-from orbit_sim.services.transfer.listing import ListRequest, entry_document, list_directory
+from orbit_sim.services.transfer.listing import (
+    ListRequest,
+    entries_json,
+    entry_document,
+    list_directory,
+)
 
 if TYPE_CHECKING:
     from orbit_sim.core.simulator import Simulator
 
 LS_LIMIT_MAX = 100_000
+# Stands in for the entries while the rest of a listing document is encoded.
+_ENTRIES = "@@orbit-sim-entries@@"
 _FAILED_REASONS = {"exists": "Exists", "not_dir": "NotDirectory", "is_dir": "IsDirectory"}
 
 
@@ -83,7 +90,7 @@ def operation_ls(sim: Simulator, request: Request) -> Response:
     absolute = FileSystem.as_dir_path(fs.absolute(path))
     doc = {
         "DATA_TYPE": "file_list",
-        "DATA": [entry_document(node, fs) for node in page],
+        "DATA": _ENTRIES,
         "absolute_path": absolute,
         "endpoint": collection.id,
         "path": path,
@@ -94,8 +101,9 @@ def operation_ls(sim: Simulator, request: Request) -> Response:
         "rename_supported": True,
         "symlink_supported": False,
     }
-    # Big listings are the hot path: skip the default encoder's pretty separators.
-    body = json.dumps(doc, separators=(",", ":"), check_circular=False).encode()
+    # Big listings are the hot path: the entries are encoded directly, then spliced in.
+    head = json.dumps(doc, separators=(",", ":"))
+    body = head.replace(f'"{_ENTRIES}"', entries_json(page, fs), 1).encode()
     return Response(status=200, body=body, headers={"Content-Type": JSON_TYPE})
 
 

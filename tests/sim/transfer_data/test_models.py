@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from orbit_sim.core.http import ApiError
 from orbit_sim.services.transfer.filesystem import FileSystem, VfsError, checksum_of
-from orbit_sim.services.transfer.listing import ListRequest, list_directory
+from orbit_sim.services.transfer.listing import (
+    ListRequest,
+    entries_json,
+    entry_document,
+    list_directory,
+)
 from orbit_sim.services.transfer.tasks import (
     FAULT_RETRY_SECONDS,
     CollectionRef,
@@ -311,3 +318,12 @@ def test_delete_task_with_globs_and_missing_paths(tree: FileSystem) -> None:
     strict = _delete_task(tree)
     strict.plan(["/~/nope"], TaskRates())
     assert strict.pending_fault is not None and strict.pending_fault.code == "FILE_NOT_FOUND"
+
+
+def test_directly_encoded_entries_match_the_documents() -> None:
+    fs = make_fs()
+    for name in ('quote"d', "ünï code", "back\\slash", "plain.txt"):
+        fs.write_file(f"/~/{name}", T0 + 0.7, content=name.encode())
+    fs.mkdir("/~/dir", T0)
+    nodes = list(fs.directory("/~").children.values())
+    assert json.loads(entries_json(nodes, fs)) == [entry_document(n, fs) for n in nodes]
