@@ -168,3 +168,26 @@ def test_dependent_scopes_are_recorded_on_the_token(globus: Globus) -> None:
     assert token is not None
     assert token.has_scope(f"https://auth.globus.org/scopes/{collection}/data_access")
     assert token.has_scope(TRANSFER_ALL)
+
+
+def test_native_app_login_flow_with_pkce(globus: Globus) -> None:
+    import re
+
+    import requests
+
+    world = globus.sim.world
+    client = globus_sdk.NativeAppAuthClient(world.native_client_id)
+    client.oauth2_start_flow(requested_scopes=TRANSFER_ALL, refresh_tokens=True)
+    verify = str(globus.server.ca_path) if globus.server else True
+    page = requests.get(client.oauth2_get_authorize_url(), timeout=10, verify=verify)
+    assert page.status_code == 200
+    code = re.search(r"\n\n(\S+)\n", page.text)
+    assert code is not None
+    tokens = client.oauth2_exchange_code_for_tokens(code.group(1))
+    refresh = tokens.by_resource_server[TRANSFER_RS]["refresh_token"]
+    tc = globus_sdk.TransferClient(authorizer=globus_sdk.RefreshTokenAuthorizer(refresh, client))
+    assert tc.list_tunnels()["data"] == []
+    token = globus.sim.auth.lookup(tc.authorizer.access_token)  # type: ignore[union-attr]
+    assert token is not None and token.identity_id == world.user_id
+    with pytest.raises(globus_sdk.AuthAPIError):
+        client.oauth2_exchange_code_for_tokens(code.group(1))  # a code works once

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
-from orbit_sim.core.http import Request
+from orbit_sim.core.http import Request, Response
 from orbit_sim.services.auth.exceptions import InvalidClient, InvalidRequest, UnsupportedGrantType
 from orbit_sim.services.auth.models import Client
 
@@ -133,6 +133,44 @@ def get_identities(sim: Simulator, request: Request) -> dict[str, Any]:
         if identity.id in ids or identity.username in usernames
     ]
     return {"identities": found}
+
+
+def authorize(sim: Simulator, request: Request) -> Response:
+    """The browser step of a login, consented at once: redirect with `code` and `state`.
+
+    The identity is the one named by `login_hint` (a username), else the default user.
+    """
+    client_id = request.arg("client_id") or ""
+    redirect_uri = request.arg("redirect_uri") or ""
+    if request.arg("response_type", "code") != "code" or not redirect_uri:
+        raise InvalidRequest("response_type=code and redirect_uri are required")
+    hint = request.arg("login_hint")
+    identity_id = next(
+        (i.id for i in sim.auth.identities.values() if hint and i.username == hint),
+        sim.world.user_id if sim.world else None,
+    )
+    if identity_id is None:
+        raise InvalidRequest("No identity to log in as")
+    code = sim.auth.authorize(
+        identity_id,
+        client_id,
+        request.arg("scope") or "",
+        redirect_uri,
+        request.arg("code_challenge"),
+    )
+    query = {"code": code}
+    if request.arg("state") is not None:
+        query["state"] = request.arg("state") or ""
+    separator = "&" if "?" in redirect_uri else "?"
+    location = f"{redirect_uri}{separator}{urlencode(query)}"
+    return Response(status=302, headers={"Location": location})
+
+
+def auth_code_page(sim: Simulator, request: Request) -> Response:
+    """What Globus shows a native app user: the code to paste back into the app."""
+    code = request.arg("code") or ""
+    text = f"Native App Authorization Code\n\n{code}\n"
+    return Response(status=200, body=text.encode(), headers={"Content-Type": "text/plain"})
 
 
 def openid_configuration(sim: Simulator, request: Request) -> dict[str, Any]:

@@ -13,6 +13,8 @@ def build_router() -> Router:
     router.add("POST", "/v2/oauth2/token/introspect", responses.introspect, auth=False)
     router.add("POST", "/v2/oauth2/token/revoke", responses.revoke, auth=False)
     router.add("GET", "/v2/oauth2/userinfo", responses.userinfo)
+    router.add("GET", "/v2/oauth2/authorize", responses.authorize, auth=False)
+    router.add("GET", "/v2/web/auth-code", responses.auth_code_page, auth=False)
     router.add("GET", "/v2/api/identities", responses.get_identities, auth=False)
     router.add(
         "GET", "/.well-known/openid-configuration", responses.openid_configuration, auth=False
