@@ -15,7 +15,7 @@ import os
 
 import globus_sdk
 from globus_sdk.globus_app.config import resolve_by_login_flow
-from globus_sdk.scopes import TransferScopes
+from globus_sdk.scopes import AuthScopes, TransferScopes
 from globus_sdk.transport import RetryConfig
 
 from orbit_globus.streams.errors import StreamsError
@@ -64,6 +64,8 @@ def make_app(*, interactive: bool = False) -> globus_sdk.GlobusApp:
             "https://app.globus.org/settings/developers) and run: globus-streams login",
             exit_code=2,
         )
+    # whoami's userinfo needs these; asking at login saves a second consent later.
+    scopes["auth.globus.org"] = [AuthScopes.openid, AuthScopes.profile, AuthScopes.email]
     return globus_sdk.UserApp(
         APP_NAME,
         login_client=globus_sdk.NativeAppAuthClient(

@@ -11,6 +11,7 @@ import logging
 
 import globus_sdk
 from globus_sdk.experimental import TransferClientV2
+from globus_sdk.token_storage import TokenValidationError
 
 from orbit_globus.streams.errors import StreamsError
 
@@ -58,9 +59,15 @@ class Globus:
         # unauthenticated /info round trip GCSClient(app=...) would make to learn it.
         self.app.add_scope_requirements({endpoint_id: [scope]})
         log.debug("GCS Manager for endpoint %s at %s", endpoint_id, url)
-        return globus_sdk.GCSClient(
-            url, authorizer=self.app.get_authorizer(endpoint_id), retry_config=retry_config()
-        )
+        try:
+            authorizer = self.app.get_authorizer(endpoint_id)
+        except TokenValidationError:
+            raise StreamsError(
+                f"this login has no consent to manage GCS endpoint {endpoint_id}; "
+                f"run: globus-streams login --gcs {endpoint_id}",
+                exit_code=2,
+            ) from None
+        return globus_sdk.GCSClient(url, authorizer=authorizer, retry_config=retry_config())
 
     def close(self) -> None:
         if self._app is not None:

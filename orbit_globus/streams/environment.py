@@ -169,6 +169,7 @@ def initialize(
     if not access_point:
         raise StreamsError(f"tunnel {tid} names no {role} stream access point")
     endpoint = str(endpoint_id) if endpoint_id else host_endpoint_of(globus, access_point)
+    globus.gcs(endpoint)  # address and consent first: fail before anything changes
 
     if old is not None and old.lankey_id:
         # Revoke before rotating: the old secret must not outlive this conf.
