@@ -86,6 +86,25 @@ def test_serve_writes_a_working_env_file_and_exits_0_on_sigterm(
     tunnel_id = tc.create_tunnel(data)["data"]["id"]
     # The --fault given at start-up fails the first get_tunnel; the SDK retries it.
     assert tc.get_tunnel(tunnel_id)["data"]["id"] == tunnel_id
+    # The GCS Manager is found as the CLI finds it: access point -> endpoint document ->
+    # gcs_manager_url, and reached over HTTPS checked against the env file's CA.
+    ap = tc.get_stream_access_point(env["ORBIT_SIM_LISTENER_AP"])["data"]
+    endpoint_id = ap["relationships"]["host_endpoint"]["data"]["id"]
+    manager_url = tc.get_endpoint(endpoint_id)["gcs_manager_url"]
+    assert manager_url.startswith("https://127.0.0.1:")
+    scope = globus_sdk.GCSClient.get_gcs_endpoint_scopes(endpoint_id).manage_collections
+    gcs = globus_sdk.GCSClient(
+        manager_url, authorizer=globus_sdk.ClientCredentialsAuthorizer(auth, scope)
+    )
+    body = {
+        "DATA_TYPE": "lan_secret_create#1.0.0",
+        "tunnel_id": tunnel_id,
+        "stream_access_point_id": env["ORBIT_SIM_LISTENER_AP"],
+    }
+    secret = gcs.post("/lan_secrets", data=body)["data"][0]
+    assert secret["secret"]
+    assert gcs.delete(f"/lan_secrets/{secret['id']}")["http_response_code"] == 200
+
     with SimControl(env["ORBIT_SIM_URL"]) as control:
         assert control.list_faults() == []
         assert control.state()["clock"]["mode"] == "virtual"
