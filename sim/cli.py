@@ -45,7 +45,8 @@ def cli() -> None:
 @click.option(
     "--env-file",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write the SPEC 5.3 variables here as shell export lines (mode 0600).",
+    help="Write the SPEC 5.3 variables here as shell export lines (mode 0600); "
+    "default: a file in the server's private state directory, named on stderr.",
 )
 @click.option(
     "--lan-auth",
@@ -84,14 +85,12 @@ def serve(
         _shutdown_gateway(sim.gateway)
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
     try:
-        if env_file:
-            handle.write_env_file(env_file)
-        else:
-            click.echo(handle.env_file_text(), nl=False)
+        # The env holds the client secret: it goes to a 0600 file, never to the terminal.
+        written = handle.write_env_file(env_file or handle.state_dir / "orbit-sim.env")
         kind = "stream gateway" if gateway is not None else "port-only gateway"
         click.echo(
             f"orbit-sim serving on {handle.base_url} ({clock} clock, {kind}); "
-            "SIGINT/SIGTERM stops it",
+            f"env file: {written}; SIGINT/SIGTERM stops it",
             err=True,
         )
         stop.wait()

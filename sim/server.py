@@ -158,6 +158,11 @@ class ServerHandle:
     _stop_ticker: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
+    def state_dir(self) -> Path:
+        """The private directory holding the CA certificate (0700)."""
+        return self.ca_path.parent
+
+    @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
