@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import globus_sdk
+import orbit_sim
 import pytest
 from globus_sdk.paging import LimitOffsetTotalPaginator
+from orbit_sim.inprocess import mock_globus
 
 from tests.sim.transfer_data.conftest import ClockPump, Harness
 
@@ -212,3 +214,49 @@ def test_tasks_are_isolated_between_identities(
     with pytest.raises(globus_sdk.TransferAPIError) as unknown:
         tc.get_task("00000000-0000-0000-0000-000000000000")
     assert unknown.value.http_status == 404
+
+
+def test_read_only_destination_fails_with_permission_denied(
+    harness: Harness, tc: globus_sdk.TransferClient
+) -> None:
+    c2 = harness.collection_2
+    harness.collection(c2).fs.mkdir("/~/locked", harness.sim.clock.now(), permissions="0555")
+    task_id = submit(tc, harness.collection_1, c2, [("/~/", "/~/locked/in/", True)])
+    harness.sim.advance(30)
+    task = tc.get_task(task_id)
+    assert task["status"] == "FAILED"
+    assert task["fatal_error"]["code"] == "PERMISSION_DENIED"
+
+
+def test_update_task_and_successful_transfers_paging(
+    harness: Harness, tc: globus_sdk.TransferClient
+) -> None:
+    c1, c2 = harness.collection_1, harness.collection_2
+    fs = harness.collection(c1).fs
+    for index in range(2500):
+        fs.write_file(f"/~/many/f{index:04}", harness.sim.clock.now(), size=1, parents=True)
+    task_id = submit(tc, c1, c2, [("/~/many", "/~/many", True)], label="before")
+    assert tc.update_task(task_id, {"label": "after"})["code"] == "Updated"
+    assert tc.get_task(task_id)["label"] == "after"
+    harness.sim.advance(600)
+    with pytest.raises(globus_sdk.TransferAPIError) as done:
+        tc.update_task(task_id, {"label": "too late"})
+    assert done.value.http_status == 409
+    transfers = list(tc.paginated.task_successful_transfers(task_id).items())
+    assert len(transfers) == 2500
+    assert transfers[-1]["destination_path"] == "/home/share/godata/many/f2499"
+
+
+def test_task_wait_on_a_real_clock() -> None:
+    sim = orbit_sim.Simulator(clock="real")
+    try:
+        with mock_globus(sim):
+            harness = Harness(sim, "inprocess")
+            tc = harness.transfer_client()
+            task_id = submit(
+                tc, harness.collection_1, harness.collection_2, [("/~/", "/~/r/", True)]
+            )
+            assert tc.task_wait(task_id, timeout=10, polling_interval=1) is True
+            assert tc.get_task(task_id)["status"] == "SUCCEEDED"
+    finally:
+        sim.close()
