@@ -56,17 +56,23 @@ def cli(ctx: click.Context, output_format: str, base_dir: str | None, verbose: i
         _configure_logging(verbose)
 
 
+_LOG_HANDLER_NAME = "globus-streams-verbose"
+
+
 def _configure_logging(verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_LOG_HANDLER_NAME)
     handler.setFormatter(logging.Formatter("globus-streams: %(name)s: %(message)s"))
-    ours = logging.getLogger("orbit_globus")
-    ours.addHandler(handler)
-    ours.setLevel(logging.DEBUG)
+    loggers = [logging.getLogger("orbit_globus")]
     if verbose > 1:
         # globus-sdk logs requests and retries; it does not log Authorization headers.
-        sdk = logging.getLogger("globus_sdk")
-        sdk.addHandler(handler)
-        sdk.setLevel(logging.DEBUG)
+        loggers.append(logging.getLogger("globus_sdk"))
+    for logger in loggers:
+        # main() may run several times in one process (tests): one handler each time.
+        for old in [h for h in logger.handlers if h.get_name() == _LOG_HANDLER_NAME]:
+            logger.removeHandler(old)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
 
 
 def _register_commands() -> None:

@@ -324,3 +324,15 @@ def test_bad_listener_contact_is_one_line(sim, run, listener, tunnel):
     )  # fmt: skip
     assert result.exit_code != 0 and "HOST:PORT" in result.stderr
     assert not (listener.conf_dir / f"{tunnel}.conf").exists()
+
+
+def test_verbose_output_never_shows_secrets_or_tokens(sim, run, listener, initiator, tunnel):
+    init_listener(run, listener, tunnel)
+    result = run.ok("-vv", "environment", "initialize", tunnel, side=initiator)
+    conf = initiator.conf(tunnel)
+    logged = result.stdout + result.stderr
+    assert "globus_sdk" in logged  # -vv does log the SDK's requests
+    assert conf.lankey not in logged and listener.conf(tunnel).lankey not in logged
+    assert sim.world.client_secret not in logged
+    for token in sim.auth.tokens:
+        assert token not in logged
