@@ -59,3 +59,26 @@ def sim_server_env(sim_server: ServerHandle, monkeypatch: pytest.MonkeyPatch) ->
     for key, value in sim_server.env.items():
         monkeypatch.setenv(key, value)
     return sim_server
+
+
+@pytest.fixture
+def streams_server() -> Iterator[ServerHandle]:
+    """A Simulator with real stream access points (GSLA LAN legs, TLS WAN leg) on loopback."""
+    from orbit_sim.testing import running_simulator
+
+    with running_simulator() as handle:
+        yield handle
+
+
+@pytest.fixture
+def streams_tunnel(streams_server: ServerHandle, tmp_path_factory: pytest.TempPathFactory):
+    """A tunnel initialized on two isolated sides by the real CLI (`orbit_sim.testing`).
+
+    `streams_tunnel.listen(argv)` starts the listening program under the launcher on the
+    listener side (waiting until it listens on `streams_tunnel.listener_port`);
+    `streams_tunnel.connect(argv)` starts the initiator, which reaches it through
+    `streams_tunnel.contact_host`:`streams_tunnel.contact_port`.
+    """
+    from orbit_sim.testing import open_tunnel
+
+    return open_tunnel(streams_server, tmp_path_factory.mktemp("tunnel"))

@@ -1,0 +1,235 @@
+"""Run real programs through simulated Globus Streams tunnels (SPEC 5.5).
+
+The pieces a test needs, without pytest: a running simulator with its stream gateway, a
+tunnel initialized on two isolated "machines" (each its own HOME and conf directory) by the
+real `globus-streams` CLI, and programs started on either side through the real
+`globus-streams-launch.sh`::
+
+    with running_simulator() as server:
+        tunnel = open_tunnel(server, tmp_path)
+        server_proc = tunnel.listen(["nc", "-l", str(tunnel.listener_port)])
+        client_proc = tunnel.connect(["nc", "-N", tunnel.contact_host, str(tunnel.contact_port)])
+
+The pytest plugin wraps these as fixtures (`streams_server`, `streams_tunnel`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orbit_sim.core.simulator import Simulator
+from orbit_sim.faults import parse_fault_spec
+from orbit_sim.server import ServerHandle, serve
+
+# Variables of the caller's own environment that would send a side elsewhere.
+_FOREIGN_PREFIXES = ("GLOBUS_SDK_", "GLOBUS_STREAMS_", "ORBIT_SIM_", "LD_PRELOAD")
+
+
+@contextlib.contextmanager
+def running_simulator(
+    *,
+    clock: str = "virtual",
+    lan_auth: bool = True,
+    wan_tls: bool = True,
+    faults: Sequence[str] = (),
+) -> Iterator[ServerHandle]:
+    """A simulator with real stream access points, served on loopback; stopped on exit."""
+    from orbit_sim.streams import StreamGateway
+
+    gateway = StreamGateway(wan_tls=wan_tls, host="127.0.0.1")
+    sim = Simulator(clock, gateway=gateway, lan_auth=lan_auth)  # type: ignore[arg-type]
+    gateway.bind(sim)
+    try:
+        for spec in faults:
+            sim.add_fault(parse_fault_spec(spec))
+        handle = serve(sim)
+        try:
+            yield handle
+        finally:
+            handle.stop()
+    finally:
+        sim.close()
+        gateway.shutdown()
+
+
+def tool(name: str) -> str:
+    """An executable installed beside this Python (the venv's bin), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed")
+    return found
+
+
+@dataclass
+class Side:
+    """One machine of a tunnel: its own HOME, conf directory and environment."""
+
+    name: str
+    home: Path
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def conf_dir(self) -> Path:
+        return Path(self.env["GLOBUS_STREAMS_DIR"])
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `globus-streams ARGS` on this side."""
+        result = subprocess.run(
+            [tool("globus-streams"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"globus-streams {' '.join(args)}: {result.stderr.strip()}")
+        return result
+
+    def launch(
+        self,
+        tunnel_id: str,
+        argv: Sequence[str],
+        *,
+        debug_log: Path | None = None,
+        port: int | None = None,
+        **popen: Any,
+    ) -> subprocess.Popen[bytes]:
+        """Start ARGV under `globus-streams-launch.sh TUNNEL_ID` on this side."""
+        options: list[str] = []
+        if debug_log is not None:
+            options += ["-d", "-l", str(debug_log)]
+        if port is not None:
+            options += ["-p", str(port)]
+        command = [tool("globus-streams-launch.sh"), *options, tunnel_id, *argv]
+        return subprocess.Popen(command, env=popen.pop("env", self.env), **popen)
+
+
+def make_side(name: str, root: Path, server_env: Mapping[str, str]) -> Side:
+    home = root / name
+    (home / ".globus").mkdir(parents=True, exist_ok=True, mode=0o700)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN_PREFIXES)}
+    env.update(server_env)
+    env["HOME"] = str(home)
+    env["GLOBUS_STREAMS_DIR"] = str(home / ".globus" / "streams")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return Side(name, home, env)
+
+
+@dataclass
+class StreamsTunnel:
+    """A tunnel initialized on both sides; `listen()` and `connect()` start programs."""
+
+    id: str
+    server: ServerHandle
+    listener: Side
+    initiator: Side
+    listener_port: int
+    contact_port: int
+    log_dir: Path
+
+    @property
+    def contact_host(self) -> str:
+        """The generated contact name, `globus.<tunnel_id>`."""
+        return f"globus.{self.id}"
+
+    def listen(self, argv: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
+        """Start the listening program and wait until it listens on `listener_port`."""
+        proc = self.listener.launch(self.id, argv, debug_log=self.log_dir / "listener.log", **popen)
+        wait_listening(self.listener_port, proc)
+        return proc
+
+    def connect(self, argv: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
+        """Start the initiating program on the other side."""
+        return self.initiator.launch(
+            self.id, argv, debug_log=self.log_dir / "initiator.log", **popen
+        )
+
+    def debug_log(self, side: str) -> str:
+        path = self.log_dir / f"{side}.log"
+        return path.read_text() if path.exists() else ""
+
+
+def open_tunnel(
+    server: ServerHandle,
+    root: Path,
+    *,
+    listener_port: int | None = None,
+    globus_contacts: Sequence[str] = (),
+    lifetime_mins: int = 60,
+    restartable: bool = True,
+) -> StreamsTunnel:
+    """Create a tunnel and initialize both sides with the real CLI, as the User Guide does."""
+    listener = make_side("listener", root, server.env)
+    initiator = make_side("initiator", root, server.env)
+    port = listener_port or free_port()
+    create = ["tunnel", "create", server.env["ORBIT_SIM_INITIATOR_AP"]]
+    create += [server.env["ORBIT_SIM_LISTENER_AP"], "--lifetime-mins", str(lifetime_mins)]
+    if restartable:
+        create.append("--restartable")
+    tunnel_id = initiator.cli(*create).stdout.strip()
+    listener.cli(
+        "environment", "initialize", tunnel_id, "--listener-contact-string", f"127.0.0.1:{port}"
+    )
+    contacts = [arg for name in globus_contacts for arg in ("--globus-contact", name)]
+    out = initiator.cli("environment", "initialize", tunnel_id, *contacts).stdout
+    contact = next(line for line in out.splitlines() if "contact string is" in line)
+    log_dir = root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    return StreamsTunnel(
+        id=tunnel_id,
+        server=server,
+        listener=listener,
+        initiator=initiator,
+        listener_port=port,
+        contact_port=int(contact.rsplit(":", 1)[1]),
+        log_dir=log_dir,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(
+    port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 10.0
+) -> None:
+    """Wait until some socket LISTENs on `port`, without connecting to it.
+
+    Connecting would use up a one-shot server such as `nc -l`; the kernel's socket tables
+    tell the same without touching the program.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _listening(port):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the listening program exited with {proc.returncode}")
+        time.sleep(0.01)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+def _listening(port: int) -> bool:
+    wanted = f":{port:04X} "
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in lines:
+                fields = line.split()
+                # fields: sl, local_address, rem_address, st (0A = LISTEN), ...
+                if len(fields) > 3 and (fields[1] + " ").endswith(wanted) and fields[3] == "0A":
+                    return True
+    return False
