@@ -1,5 +1,7 @@
 #include "route.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +11,7 @@
 #include "env.h"
 #include "ids.h"
 #include "log.h"
+#include "wire.h"
 
 static const char PREFIX[] = "globus.";
 
@@ -66,13 +69,37 @@ static int listed(const char *names, const char *host, size_t len)
     return 0;
 }
 
-/* Looks `host` up in the globus_contact names of GLOBUS_STREAMS_TUNNELS. */
-static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
+/* The globus_contact names of the tunnels in GLOBUS_STREAMS_TUNNELS, read from their
+ * confs at most once per NAMES_REFRESH_MS: resolving an ordinary name then costs a
+ * string compare, not a stat() per tunnel. A conf change shows within that interval. */
+enum { NAMES_REFRESH_MS = 1000, NAMES_TUNNELS = 8 };
+typedef struct {
+    char tunnels[512]; /* the variable's value this snapshot was built from */
+    int64_t built_ms;
+    int count;
+    struct {
+        uint8_t tunnel_id[16];
+        char names[GSI_CONF_NAMES_MAX];
+    } entries[NAMES_TUNNELS];
+} names_snapshot;
+
+static names_snapshot snapshot;
+static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t snapshot_once = PTHREAD_ONCE_INIT;
+
+static void snapshot_prepare(void) { pthread_mutex_lock(&snapshot_lock); }
+static void snapshot_release(void) { pthread_mutex_unlock(&snapshot_lock); }
+static void snapshot_setup(void)
 {
-    const char *tunnels = getenv(GSI_ENV_TUNNELS);
-    if (tunnels == NULL || *tunnels == '\0')
-        return GSI_ROUTE_PASS;
-    for (const char *p = tunnels; *p;) {
+    pthread_atfork(snapshot_prepare, snapshot_release, snapshot_release);
+}
+
+static void rebuild(names_snapshot *snap, const char *tunnels, int64_t now)
+{
+    snprintf(snap->tunnels, sizeof snap->tunnels, "%s", tunnels);
+    snap->built_ms = now;
+    snap->count = 0;
+    for (const char *p = tunnels; *p && snap->count < NAMES_TUNNELS;) {
         const char *end = strchr(p, ',');
         size_t item = end ? (size_t)(end - p) : strlen(p);
         uint8_t raw[16];
@@ -81,9 +108,11 @@ static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
             gsi_uuid_format(raw, tunnel_id);
             gsi_conf conf;
             if (gsi_conf_load(tunnel_id, &conf) == 0 && conf.role == GSI_ROLE_INITIATOR &&
-                listed(conf.globus_contact, host, len)) {
-                gsi_conf_wipe(&conf);
-                return usable_initiator(raw, slot);
+                conf.globus_contact[0] != '\0') {
+                memcpy(snap->entries[snap->count].tunnel_id, raw, 16);
+                memcpy(snap->entries[snap->count].names, conf.globus_contact,
+                       sizeof conf.globus_contact);
+                snap->count++;
             }
             gsi_conf_wipe(&conf);
         } else if (item > 0) {
@@ -93,7 +122,29 @@ static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
             break;
         p = end + 1;
     }
-    return GSI_ROUTE_PASS;
+}
+
+/* Looks `host` up in the globus_contact names of GLOBUS_STREAMS_TUNNELS. */
+static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
+{
+    const char *tunnels = getenv(GSI_ENV_TUNNELS);
+    if (tunnels == NULL || *tunnels == '\0')
+        return GSI_ROUTE_PASS;
+    pthread_once(&snapshot_once, snapshot_setup);
+    int64_t now = gsi_now_ms();
+    int found = 0;
+    uint8_t raw[16];
+    pthread_mutex_lock(&snapshot_lock);
+    if (strcmp(snapshot.tunnels, tunnels) != 0 || now - snapshot.built_ms >= NAMES_REFRESH_MS)
+        rebuild(&snapshot, tunnels, now);
+    for (int i = 0; i < snapshot.count && !found; i++) {
+        if (listed(snapshot.entries[i].names, host, len)) {
+            memcpy(raw, snapshot.entries[i].tunnel_id, 16);
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&snapshot_lock);
+    return found ? usable_initiator(raw, slot) : GSI_ROUTE_PASS;
 }
 
 enum gsi_route gsi_route_name(const char *name, int *slot)

@@ -156,7 +156,7 @@ int gsi_ct_equal(const void *a, const void *b, size_t len)
 
 void gsi_wipe(void *p, size_t len)
 {
-    volatile uint8_t *v = p;
-    while (len--)
-        *v++ = 0;
+    memset(p, 0, len);
+    /* the barrier makes the compiler keep the memset even when p is never read again */
+    __asm__ __volatile__("" : : "r"(p) : "memory");
 }
