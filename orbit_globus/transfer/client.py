@@ -239,28 +239,10 @@ class GlobusClient:
     # -- file system -------------------------------------------------------------------
 
     def ls(
-        self,
-        collection: str | None = None,
-        path: str | None = None,
-        *,
-        show_hidden: bool | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        filter: Filter | list[Filter] | None = None,
-        orderby: str | list[str] | None = None,
+        self, collection: str | None = None, path: str | None = None, **options: Any
     ) -> list[dict[str, Any]]:
-        """The entries of a directory (``DATA`` of Globus' file list document)."""
-        return list(
-            self.ls_document(
-                collection,
-                path,
-                show_hidden=show_hidden,
-                limit=limit,
-                offset=offset,
-                filter=filter,
-                orderby=orderby,
-            )["DATA"]
-        )
+        """The entries of a directory (``DATA`` of the file list); options as ``ls_document``."""
+        return list(self.ls_document(collection, path, **options)["DATA"])
 
     def ls_document(
         self,

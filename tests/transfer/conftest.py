@@ -15,6 +15,16 @@ from orbit_globus.transfer.plugin import Plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The transfer_status payload the orbit plugin documents (written out, not imported).
+NOTIFICATION_FIELDS = {
+    "task_id",
+    "status",
+    "label",
+    "bytes_transferred",
+    "files_transferred",
+    "nice_status",
+}
+
 # Notifications follow task changes within this many (real) seconds.
 POLL_INTERVAL = 0.2
 

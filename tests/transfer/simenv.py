@@ -48,6 +48,13 @@ class SimEnv:
     def data_access_scope(self, collection_id: str) -> str:
         return data_access(collection_id)
 
+    def copy(
+        self, globus: Any, source: str, destination: str, recursive: bool = False, **options: Any
+    ) -> dict[str, Any]:
+        """Submit a one-item transfer from tutorial collection 1 to tutorial collection 2."""
+        item = {"source": source, "destination": destination, "recursive": recursive}
+        return globus.submit_transfer(self.tutorial_1, self.tutorial_2, [item], **options)
+
 
 @dataclass
 class Recorder:

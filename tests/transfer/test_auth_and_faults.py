@@ -104,13 +104,7 @@ def test_two_clients_see_only_their_own_events(simenv, new_client):
         client.register_session(access_token=simenv.user_tokens()["access_token"])
         recorder = Recorder()
         client.on_notification(recorder)
-        task_ids.append(
-            client.submit_transfer(
-                simenv.tutorial_1,
-                simenv.tutorial_2,
-                [{"source": f"{GODATA}/file1.txt", "destination": f"/~/client-{n}.txt"}],
-            )["task_id"]
-        )
+        task_ids.append(simenv.copy(client, f"{GODATA}/file1.txt", f"/~/client-{n}.txt")["task_id"])
         clients.append(client)
         recorders.append(recorder)
     simenv.control.advance(5)
@@ -155,11 +149,7 @@ def test_submission_and_polling_survive_faults(simenv, globus):
     simenv.control.add_fault("http:route=task_list,status=503,count=2")
     notes = Recorder()
     globus.on_notification(notes)
-    submitted = globus.submit_transfer(
-        simenv.tutorial_1,
-        simenv.tutorial_2,
-        [{"source": f"{GODATA}/file2.txt", "destination": "/~/survived.txt"}],
-    )
+    submitted = simenv.copy(globus, f"{GODATA}/file2.txt", "/~/survived.txt")
     simenv.control.advance(5)
     history = notes.wait_final(submitted["task_id"])
     assert history[-1]["status"] == "SUCCEEDED"

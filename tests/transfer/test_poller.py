@@ -10,6 +10,8 @@ import pytest
 from orbit_globus.transfer.notifications import NotificationLog
 from orbit_globus.transfer.poller import TaskPoller
 
+from .conftest import NOTIFICATION_FIELDS
+
 
 class FakeTransfer:
     """Stands in for the session's fetch: records every call and what it asked for."""
@@ -78,14 +80,7 @@ def test_notifications_follow_changes_and_end_with_the_final_state():
         ("ACTIVE", 1),
         ("SUCCEEDED", 2),
     ]
-    assert set(events[0]["data"]) == {
-        "task_id",
-        "status",
-        "label",
-        "bytes_transferred",
-        "files_transferred",
-        "nice_status",
-    }
+    assert set(events[0]["data"]) == NOTIFICATION_FIELDS
     assert [e["seq"] for e in events] == [1, 2, 3]
     assert len(fake.calls) == 4
     assert poller.watched == []

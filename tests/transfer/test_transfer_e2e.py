@@ -6,6 +6,7 @@ import pytest
 
 from orbit_globus.transfer import BadRequestError, NotFoundError, UpstreamError
 
+from .conftest import NOTIFICATION_FIELDS
 from .simenv import GODATA, Recorder
 
 FILES = ["file1.txt", "file2.txt", "file3.txt"]
@@ -28,10 +29,11 @@ def tree(simenv, collection_id, path):
 def test_recursive_checksum_transfer_succeeds_with_matching_files(simenv, globus):
     notes = Recorder()
     globus.on_notification(notes)
-    submitted = globus.submit_transfer(
-        simenv.tutorial_1,
-        simenv.tutorial_2,
-        [{"source": f"{GODATA}/", "destination": "/~/copied/", "recursive": True}],
+    submitted = simenv.copy(
+        globus,
+        f"{GODATA}/",
+        "/~/copied/",
+        recursive=True,
         label="godata copy",
         sync_level="checksum",
         verify_checksum=True,
@@ -53,14 +55,7 @@ def test_recursive_checksum_transfer_succeeds_with_matching_files(simenv, globus
     assert history[-1]["status"] == "SUCCEEDED"
     assert history[-1]["files_transferred"] == len(FILES)
     assert history[-1]["label"] == "godata copy"
-    assert set(history[-1]) == {
-        "task_id",
-        "status",
-        "label",
-        "bytes_transferred",
-        "files_transferred",
-        "nice_status",
-    }
+    assert set(history[-1]) == NOTIFICATION_FIELDS
     # in order: progress never goes backwards and nothing follows the final state
     counts = [note["files_transferred"] for note in history]
     assert counts == sorted(counts)
@@ -153,12 +148,9 @@ def test_list_tasks_with_filters_and_paging(simenv, globus):
     ids = []
     for n in range(3):
         ids.append(
-            globus.submit_transfer(
-                simenv.tutorial_1,
-                simenv.tutorial_2,
-                [{"source": f"{GODATA}/file1.txt", "destination": f"/~/list-{n}.txt"}],
-                label=f"listed {n}",
-            )["task_id"]
+            simenv.copy(globus, f"{GODATA}/file1.txt", f"/~/list-{n}.txt", label=f"listed {n}")[
+                "task_id"
+            ]
         )
     mine = globus.list_tasks(filter={"task_id": ids})
     assert sorted(task["task_id"] for task in mine) == sorted(ids)
@@ -174,12 +166,7 @@ def test_list_tasks_with_filters_and_paging(simenv, globus):
 def test_missing_source_fails_and_is_notified(simenv, globus):
     notes = Recorder()
     globus.on_notification(notes)
-    submitted = globus.submit_transfer(
-        simenv.tutorial_1,
-        simenv.tutorial_2,
-        [{"source": "/~/no-such-dir/", "destination": "/~/x/", "recursive": True}],
-        label="doomed",
-    )
+    submitted = simenv.copy(globus, "/~/no-such-dir/", "/~/x/", recursive=True, label="doomed")
     task = finish(simenv, globus, submitted["task_id"])
     assert task["status"] == "FAILED"
     assert task["fatal_error"]["code"] == "FILE_NOT_FOUND"
@@ -191,11 +178,7 @@ def test_missing_source_fails_and_is_notified(simenv, globus):
 def test_cancel_is_notified(simenv, globus):
     notes = Recorder()
     globus.on_notification(notes)
-    submitted = globus.submit_transfer(
-        simenv.tutorial_1,
-        simenv.tutorial_2,
-        [{"source": f"{GODATA}/", "destination": "/~/cancelled/", "recursive": True}],
-    )
+    submitted = simenv.copy(globus, f"{GODATA}/", "/~/cancelled/", recursive=True)
     # the virtual clock stands still, so the task is still ACTIVE when cancelled
     notes.wait_until(lambda: notes.for_task(submitted["task_id"]) != [])
     assert globus.cancel_task(submitted["task_id"])["code"] == "Canceled"
@@ -207,11 +190,7 @@ def test_cancel_is_notified(simenv, globus):
 def test_task_wait_is_bounded_and_cancellable(simenv, globus):
     import threading
 
-    submitted = globus.submit_transfer(
-        simenv.tutorial_1,
-        simenv.tutorial_2,
-        [{"source": f"{GODATA}/file1.txt", "destination": "/~/wait.txt"}],
-    )
+    submitted = simenv.copy(globus, f"{GODATA}/file1.txt", "/~/wait.txt")
     assert globus.task_wait(submitted["task_id"], timeout=0.3, polling_interval=0.1) is False
     stop = threading.Event()
     threading.Timer(0.2, stop.set).start()
