@@ -128,9 +128,8 @@ class GlobusSession:
 
     async def renew(self, credential: Credential, retry_config: RetryConfig | None = None) -> None:
         """Swap in a fresh credential; watched tasks and the event stream carry on."""
-        old = self.transfer_client
+        # The old client is left to the garbage collector: a poll may still be using it.
         self.transfer_client = await _build_transfer_client(credential, retry_config)
-        await asyncio.to_thread(old.close)
         self.poller.poll_soon()
 
     def __repr__(self) -> str:

@@ -164,3 +164,17 @@ def test_persistent_failure_is_an_upstream_error(simenv, globus):
     with pytest.raises(Exception) as caught:
         globus.ls(simenv.tutorial_1, GODATA)
     assert caught.value.status == 502 and caught.value.code == "UpstreamUnavailable"
+
+
+def test_expiry_during_a_transfer_is_notified_and_a_new_token_resumes(simenv, globus):
+    notes = Recorder()
+    globus.on_notification(notes)
+    submitted = simenv.copy(globus, f"{GODATA}/file3.txt", "/~/resumed.txt")
+    notes.wait_until(lambda: notes.for_task(submitted["task_id"]) != [])
+    simenv.control.expire_tokens()
+    notes.wait_until(lambda: any(topic == "session_error" for topic, _ in notes.events))
+    error = next(data for topic, data in notes.events if topic == "session_error")
+    assert error["code"] == "TokenExpired" and error["required_scopes"] is None
+    globus.register_session(access_token=simenv.user_tokens()["access_token"])
+    simenv.control.advance(5)
+    assert notes.wait_final(submitted["task_id"])[-1]["status"] == "SUCCEEDED"
