@@ -305,15 +305,22 @@ class StreamGateway:
         owner.tasks.add(task)
         task.add_done_callback(owner.tasks.discard)
 
-    def _poll_faults(self) -> None:
-        if self._closed:
-            return
+    def apply_faults(self) -> None:
+        """Take up fault changes now rather than at the next poll (any thread)."""
+        if self._thread.running:
+            self._thread.run(self._refresh_faults)
+
+    def _refresh_faults(self) -> None:
         try:
             if self.board.refresh():
                 self._apply_listener_faults()
-        except Exception:  # a bad fault must not stop the poller
+        except Exception:  # a bad fault must not stop the gateway
             log.exception("applying network faults failed")
-        self._loop.call_later(FAULT_POLL_SECONDS, self._poll_faults)
+
+    def _poll_faults(self) -> None:
+        if not self._closed:
+            self._refresh_faults()
+            self._loop.call_later(FAULT_POLL_SECONDS, self._poll_faults)
 
     def _apply_listener_faults(self) -> None:
         """Faults that change who listens: refused initiator ports, closed access points."""
@@ -371,6 +378,7 @@ class StreamGateway:
         """Arrow 1 in, arrow 2 out."""
         assert self.backend is not None
         backend, sides = self.backend, point.sides
+        self._refresh_faults()
         faults = ConnectionFaults(self.board, point.id)
         owned = [app]
         try:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import socket
 import ssl
+import struct
+import termios
 from collections import deque
 from collections.abc import Callable
 
@@ -28,6 +31,7 @@ from .shaping import Chain, Piece
 SPLICE_FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
 READ_SIZE = 256 * 1024
 HIGH_WATER = 1 << 20  # queued bytes above which a shaped pump stops reading
+RESET_WAIT_STEPS = 400  # x 5 ms: how long a reset waits for the peer to take its bytes
 
 
 class ResetRequested(Exception):
@@ -37,6 +41,13 @@ class ResetRequested(Exception):
 # What a pump reports when it ends: None for a clean end of stream.
 EndCallback = Callable[["Pump", BaseException | None], None]
 ChainSource = Callable[[], Chain | None]
+
+
+def unsent_bytes(sock: socket.socket) -> int:
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    except OSError:
+        return 0
 
 
 def half_close(sock: socket.socket) -> None:
@@ -256,10 +267,20 @@ class Pump:
         else:
             self._want_write(False)
         if self._chain is not None and self._chain.reset and not self._queue:
-            raise ResetRequested("reset by a fault")
+            self._reset_once_sent()
+            return
         if not self._eof and (self._queued < HIGH_WATER if self._chain else not self._queue):
             self._want_read(True)
         self._finish_if_drained()
+
+    def _reset_once_sent(self, waited: int = 0) -> None:
+        """Reset after the bytes let through have left our socket: an RST discards
+        whatever is still queued for sending, and the peer must get exactly those bytes."""
+        self._want_read(False)
+        if unsent_bytes(self.dst) and waited < RESET_WAIT_STEPS:
+            self._timer = self._loop.call_later(0.005, self._reset_once_sent, waited + 1)
+            return
+        self._end(ResetRequested("reset by a fault"))
 
     def _flush_safely(self) -> None:
         self._timer = None
