@@ -120,6 +120,7 @@ class TransferData:
         """Record a planned task (and its submission id) and bring it up to the clock."""
         submission = self.submissions.setdefault(task.submission_id, Submission(task.owner_id))
         submission.task_id = task.task_id
+        task.sequence = len(self.task_order)
         self.tasks[task.task_id] = task
         self.task_order.append(task.task_id)
         self.active[task.task_id] = task

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -160,7 +160,9 @@ def parse_filter(text: str) -> Predicate:
     return lambda node: all(p(node) for p in predicates)
 
 
-def parse_orderby(text: str | None) -> list[tuple[str, bool]]:
+def parse_orderby(
+    text: str | None, fields: Collection[str] = _ORDER_FIELDS
+) -> list[tuple[str, bool]]:
     """`name DESC,size` -> [("name", True), ("size", False)] (True = descending)."""
     order: list[tuple[str, bool]] = []
     for item in (text or "").split(","):
@@ -169,7 +171,7 @@ def parse_orderby(text: str | None) -> list[tuple[str, bool]]:
             continue
         field_name = parts[0]
         direction = parts[1].upper() if len(parts) > 1 else "ASC"
-        if field_name not in _ORDER_FIELDS or direction not in ("ASC", "DESC") or len(parts) > 2:
+        if field_name not in fields or direction not in ("ASC", "DESC") or len(parts) > 2:
             raise BadRequest(f"Invalid orderby value: {item.strip()!r}")
         order.append((field_name, direction == "DESC"))
     return order

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orbit_sim.core.http import ApiError, BadRequest, NotFound, Request, Response, Router
 from orbit_sim.services.transfer.collections import Collection, TransferData, transfer_data
 from orbit_sim.services.transfer.consent import require_data_access
+from orbit_sim.services.transfer.listing import parse_orderby
 from orbit_sim.services.transfer.tasks import (
     CollectionRef,
     DeleteTask,
@@ -182,20 +184,39 @@ def get_submission_id(sim: Simulator, request: Request) -> dict[str, Any]:
     return {"value": transfer_data(sim).new_submission_id(owner_id)}
 
 
-def submit_transfer(sim: Simulator, request: Request) -> Response:
+@dataclass
+class _Submission:
+    """What both submit routes read first: the document, the caller, idempotency."""
+
+    data: TransferData
+    now: float
+    doc: dict[str, Any]
+    owner_id: str
+    username: str
+    submission_id: str
+    existing: Task | None
+
+
+def _begin_submission(sim: Simulator, request: Request, data_type: str) -> _Submission:
     data = transfer_data(sim)
     now = sim.clock.now()
     data.settle(now)
     doc = request.json_object()
-    if doc.get("DATA_TYPE", "transfer") != "transfer":
-        raise BadRequest("DATA_TYPE must be 'transfer'")
+    if doc.get("DATA_TYPE", data_type) != data_type:
+        raise BadRequest(f"DATA_TYPE must be '{data_type}'")
     owner_id, username = _caller(sim, request)
     submission_id, existing = _submission(data, doc, owner_id)
-    if existing is not None:
-        return _submit_result(request, existing, "transfer", duplicate=True)
+    return _Submission(data, now, doc, owner_id, username, submission_id, existing)
+
+
+def submit_transfer(sim: Simulator, request: Request) -> Response:
+    sub = _begin_submission(sim, request, "transfer")
+    if sub.existing is not None:
+        return _submit_result(request, sub.existing, "transfer", duplicate=True)
+    doc = sub.doc
     raw_items = _items(doc, "transfer_item")
-    source = _open(data, request, doc.get("source_endpoint"))
-    destination = _open(data, request, doc.get("destination_endpoint"))
+    source = _open(sub.data, request, doc.get("source_endpoint"))
+    destination = _open(sub.data, request, doc.get("destination_endpoint"))
     items = [
         TransferItem(
             source_path=str(_string(item, "source_path")),
@@ -224,57 +245,52 @@ def submit_transfer(sim: Simulator, request: Request) -> Response:
     task = TransferTask(
         task_id=str(uuid.uuid4()),
         type="TRANSFER",
-        owner_id=owner_id,
-        username=username,
+        owner_id=sub.owner_id,
+        username=sub.username,
         source=CollectionRef(source.id, source.display_name),
         destination=CollectionRef(destination.id, destination.display_name),
-        request_time=now,
+        request_time=sub.now,
         label=_string(doc, "label", required=False),
-        submission_id=submission_id,
+        submission_id=sub.submission_id,
         deadline=_deadline(doc),
         options=options,
         source_fs=source.fs,
         dest_fs=destination.fs,
     )
-    task.add_event(now, "STARTED", "Task started")
-    TransferPlanner(task, items, _filter_rules(doc), data.rates, destination.quota_left).plan()
-    data.add_task(task)
+    task.add_event(sub.now, "STARTED", "Task started")
+    rules = _filter_rules(doc)
+    TransferPlanner(task, items, rules, sub.data.rates, destination.quota_left).plan()
+    sub.data.add_task(task)
     return _submit_result(request, task, "transfer", duplicate=False)
 
 
 def submit_delete(sim: Simulator, request: Request) -> Response:
-    data = transfer_data(sim)
-    now = sim.clock.now()
-    data.settle(now)
-    doc = request.json_object()
-    if doc.get("DATA_TYPE", "delete") != "delete":
-        raise BadRequest("DATA_TYPE must be 'delete'")
-    owner_id, username = _caller(sim, request)
-    submission_id, existing = _submission(data, doc, owner_id)
-    if existing is not None:
-        return _submit_result(request, existing, "delete", duplicate=True)
+    sub = _begin_submission(sim, request, "delete")
+    if sub.existing is not None:
+        return _submit_result(request, sub.existing, "delete", duplicate=True)
+    doc = sub.doc
     raw_items = _items(doc, "delete_item")
-    collection = _open(data, request, doc.get("endpoint"))
+    collection = _open(sub.data, request, doc.get("endpoint"))
     paths = [str(_string(item, "path")) for item in raw_items]
     task = DeleteTask(
         task_id=str(uuid.uuid4()),
         type="DELETE",
-        owner_id=owner_id,
-        username=username,
+        owner_id=sub.owner_id,
+        username=sub.username,
         source=CollectionRef(collection.id, collection.display_name),
         destination=None,
-        request_time=now,
+        request_time=sub.now,
         label=_string(doc, "label", required=False),
-        submission_id=submission_id,
+        submission_id=sub.submission_id,
         deadline=_deadline(doc),
         options={
             key: _flag(doc, key) for key in ("recursive", "ignore_missing", "interpret_globs")
         },
         fs=collection.fs,
     )
-    task.add_event(now, "STARTED", "Task started")
-    task.plan(paths, data.rates)
-    data.add_task(task)
+    task.add_event(sub.now, "STARTED", "Task started")
+    task.plan(paths, sub.data.rates)
+    sub.data.add_task(task)
     return _submit_result(request, task, "delete", duplicate=False)
 
 
@@ -372,7 +388,7 @@ def _task_clause(key: str, value: str) -> Callable[[Task], bool]:
 
 
 _TASK_ORDER_KEYS: dict[str, Callable[[Task], Any]] = {
-    "request_time": lambda task: task.request_time,
+    "request_time": lambda task: (task.request_time, task.sequence),
     "completion_time": lambda task: task.completion_time or 0.0,
     "label": lambda task: task.label or "",
     "status": lambda task: task.status,
@@ -395,13 +411,9 @@ def task_list(sim: Simulator, request: Request) -> dict[str, Any]:
         wanted = _task_filter(filter_text)
         matches = [task for task in matches if wanted(task)]
     orderby = request.arg("orderby") or "request_time DESC"
-    for item in reversed([part for part in orderby.split(",") if part.strip()]):
-        parts = item.split()
-        key = _TASK_ORDER_KEYS.get(parts[0])
-        direction = parts[1].upper() if len(parts) > 1 else "ASC"
-        if key is None or direction not in ("ASC", "DESC"):
-            raise BadRequest(f"Invalid orderby value: {item.strip()!r}")
-        matches.sort(key=key, reverse=direction == "DESC")
+    # Stable sorts from the last key to the first give a multi-key order.
+    for field_name, descending in reversed(parse_orderby(orderby, _TASK_ORDER_KEYS)):
+        matches.sort(key=_TASK_ORDER_KEYS[field_name], reverse=descending)
     page = matches[offset : offset + limit]
     return {
         "DATA_TYPE": "task_list",

@@ -118,7 +118,8 @@ class Task:
     files_skipped: int = 0
     skipped_errors: list[dict[str, Any]] = field(default_factory=list)
     directories: int = 0
-    _settled_at: float = 0.0
+    # Submission order, the tie-breaker of tasks submitted at the same (virtual) time.
+    sequence: int = 0
 
     # -- subclass hooks ----------------------------------------------------------------------
 
@@ -150,7 +151,6 @@ class Task:
         """Bring the task's visible state (and the destination) up to time `now`."""
         if self.status != "ACTIVE":
             return
-        self._settled_at = now
         horizon = now if self.deadline is None else min(now, self.deadline)
         elapsed = horizon - self.request_time
         if self.pending_fault is not None:
@@ -180,6 +180,12 @@ class Task:
             self.add_event(finished_at, "SUCCEEDED", "Task succeeded")
         elif self.deadline is not None and now >= self.deadline:
             self._fail(self.deadline, Fault("EXPIRED", "the task deadline was reached"))
+
+    def found_fault(self, fault: Fault) -> None:
+        """A fault found while planning: shown as nice_status until the task FAILs."""
+        self.pending_fault = fault
+        self.faults += 1
+        self.add_event(self.request_time, fault.code, fault.description, error=True)
 
     def _fail(self, at: float, fault: Fault) -> None:
         self.status = "FAILED"
@@ -484,23 +490,18 @@ class TransferPlanner:
             for item in self.items:
                 self._plan_item(item)
         except VfsError as err:
-            task.pending_fault = fault_from_vfs(err)
+            task.found_fault(fault_from_vfs(err))
+            return
         except _PlanFault as fault:
-            task.pending_fault = fault.fault
-        if task.pending_fault is None:
-            left = self.quota_left()
-            if left is not None and self.total_bytes > left:
-                task.pending_fault = Fault(
+            task.found_fault(fault.fault)
+            return
+        left = self.quota_left()
+        if left is not None and self.total_bytes > left:
+            task.found_fault(
+                Fault(
                     "QUOTA_EXCEEDED",
                     f"Destination quota exceeded: {self.total_bytes} bytes needed, {left} free",
                 )
-        if task.pending_fault is not None:
-            task.faults += 1
-            task.add_event(
-                task.request_time,
-                task.pending_fault.code,
-                task.pending_fault.description,
-                error=True,
             )
 
     def _add_file(self, src_parent: str, dst_parent: str, name: str, node: FileNode) -> None:
@@ -649,17 +650,9 @@ class DeleteTask(Task):
                     self.ends.append(elapsed)
                     self.cum_bytes.append(0)
         except VfsError as err:
-            self.pending_fault = fault_from_vfs(err)
+            self.found_fault(fault_from_vfs(err))
         except _PlanFault as fault:
-            self.pending_fault = fault.fault
-        if self.pending_fault is not None:
-            self.faults += 1
-            self.add_event(
-                self.request_time,
-                self.pending_fault.code,
-                self.pending_fault.description,
-                error=True,
-            )
+            self.found_fault(fault.fault)
 
     def _count(self, path: str, recursive: bool) -> int | None:
         fs = self.fs

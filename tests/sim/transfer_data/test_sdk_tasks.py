@@ -169,6 +169,10 @@ def test_task_list_paginated_with_status_filter(
     pages = list(paginator.pages())
     assert [len(page["DATA"]) for page in pages] == [5, 5, 2]
     assert sorted(t["task_id"] for page in pages for t in page["DATA"]) == sorted(good)
+    newest_first = [t["task_id"] for t in tc.task_list(limit=3)]
+    assert newest_first == [bad[4], bad[3], bad[2]]
+    oldest_first = [t["task_id"] for t in tc.task_list(limit=2, orderby="request_time ASC")]
+    assert oldest_first == good[:2]
     labelled = tc.task_list(filter="label:ok 3/type:TRANSFER")
     assert [t["task_id"] for t in labelled] == [good[3]]
     by_id = tc.task_list(filter={"task_id": [good[0], bad[0]]})
