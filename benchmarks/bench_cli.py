@@ -8,6 +8,8 @@ Prints the median wall time of whole-process runs of
 - `globus-streams environment contact-lookup TUNNEL_ID` with a fresh conf (no network: this
   is what the intercept library pays inside `connect()` when a contact's TTL has passed
   and another process already refreshed it).
+- `globus-streams-launch.sh TUNNEL_ID true` (the launcher's own cost before `exec`),
+  when the launcher is installed beside this Python.
 The runs are interleaved so that machine noise spreads over all three alike.
 Targets from issue 5: --help <= 150 ms, contact-lookup <= 200 ms.
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "globus-streams")
+LAUNCHER = str(BIN / "globus-streams-launch.sh")
 TARGETS_MS = {"globus-streams --help": 150.0, "environment contact-lookup (fresh conf)": 200.0}
 
 
@@ -73,6 +76,8 @@ def main() -> None:
                 "127.0.0.1:50000",
             ),
         }
+        if Path(LAUNCHER).exists():
+            cases["globus-streams-launch.sh TUNNEL_ID true"] = ([LAUNCHER, tunnel_id, "true"], None)
         samples: dict[str, list[float]] = {name: [] for name in cases}
         for argv, expect in cases.values():  # warm the page cache once
             time_once(argv, env, expect)
