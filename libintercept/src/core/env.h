@@ -3,7 +3,8 @@
  *   GLOBUS_STREAMS_INTERCEPT_PORT_<port>  =<tunnel_id>: connections accepted on a socket
  *                                         bound to <port> belong to that tunnel (listener)
  *   GLOBUS_STREAMS_TUNNELS                comma-separated tunnel ids whose globus_contact
- *                                         names are routed (initiator)
+ *                                         names are routed (initiator); read once, at
+ *                                         the first name lookup
  *   GLOBUS_STREAMS_DIR                    conf directory (default ~/.globus/streams)
  *   GLOBUS_STREAMS_CLI                    globus-streams executable used to refresh a contact
  *   GLOBUS_STREAMS_DEBUG                  "1" turns debug output on

@@ -89,8 +89,18 @@ static pthread_once_t snapshot_once = PTHREAD_ONCE_INIT;
 
 static void snapshot_prepare(void) { pthread_mutex_lock(&snapshot_lock); }
 static void snapshot_release(void) { pthread_mutex_unlock(&snapshot_lock); }
+/* GLOBUS_STREAMS_TUNNELS, read once: every name lookup consults it, and scanning the
+ * environment each time would cost more than the rest of the check. The launcher sets it
+ * before the program starts. */
+static char routed_tunnels[512];
+
 static void snapshot_setup(void)
 {
+    const char *value = getenv(GSI_ENV_TUNNELS);
+    if (value != NULL && strlen(value) >= sizeof routed_tunnels)
+        GSI_WARN("%s is too long; ignored", GSI_ENV_TUNNELS);
+    else if (value != NULL)
+        memcpy(routed_tunnels, value, strlen(value) + 1);
     pthread_atfork(snapshot_prepare, snapshot_release, snapshot_release);
 }
 
@@ -127,10 +137,10 @@ static void rebuild(names_snapshot *snap, const char *tunnels, int64_t now)
 /* Looks `host` up in the globus_contact names of GLOBUS_STREAMS_TUNNELS. */
 static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
 {
-    const char *tunnels = getenv(GSI_ENV_TUNNELS);
-    if (tunnels == NULL || *tunnels == '\0')
-        return GSI_ROUTE_PASS;
     pthread_once(&snapshot_once, snapshot_setup);
+    const char *tunnels = routed_tunnels;
+    if (*tunnels == '\0')
+        return GSI_ROUTE_PASS;
     int64_t now = gsi_now_ms();
     int found = 0;
     uint8_t raw[16];
