@@ -57,6 +57,7 @@ class Simulator:
         self.routers: dict[str, Router] = _routers()
         self._with_world = world
         self.world: Any = None
+        self._last_tick: float | None = None
         self._build_state()
         self.clock.on_advance(lambda _now: self.tick())
 
@@ -70,6 +71,7 @@ class Simulator:
         self.gcs: GcsBackend = GcsBackend(self)
         self.transfer: TransferBackend = TransferBackend(self)
         self.faults: FaultSet = FaultSet(self)
+        self._last_tick = None
         if self._with_world:
             from orbit_sim.world import build_default_world
 
@@ -104,6 +106,10 @@ class Simulator:
         """Apply everything that is due at the clock's current time (tunnel expiry, ...)."""
         with self.lock:
             now = self.clock.now()
+            # A virtual clock that has not moved since the last tick has nothing new due.
+            if self.clock.is_virtual and now == self._last_tick:
+                return
+            self._last_tick = now
             self.transfer.tick(now)
 
     def advance(self, seconds: float) -> float:
