@@ -88,8 +88,12 @@ class TransferData:
         kind: CollectionKind = "mapped",
         home: str = "/home/orbit",
         collection_id: str | None = None,
+        storage: FileSystem | None = None,
         **attributes: object,
     ) -> Collection:
+        """A new collection with an empty file system, or a view on `storage` (guest)."""
+        now = self.sim.clock.now()
+        fs = storage.view(home, now) if storage is not None else FileSystem(home, now)
         collection = Collection(
             id=collection_id or str(uuid.uuid4()),
             display_name=display_name,
@@ -97,7 +101,7 @@ class TransferData:
             endpoint_id=endpoint_id,
             owner_id=owner_id,
             owner_string=owner_string,
-            fs=FileSystem(home, self.sim.clock.now()),
+            fs=fs,
             **attributes,  # type: ignore[arg-type]
         )
         self.collections[collection.id] = collection

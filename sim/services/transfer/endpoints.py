@@ -190,7 +190,7 @@ def collection_document(collection: Collection, host: EndpointView | None) -> di
     if collection.kind == "guest":
         doc["host_endpoint_id"] = collection.mapped_collection_id
         doc["mapped_collection_id"] = collection.mapped_collection_id
-        doc["host_path"] = collection.fs.home
+        doc["host_path"] = "/"
     return doc
 
 

@@ -124,8 +124,28 @@ class FileSystem:
         self.home = self._absolute(home, "/")
         self.user = user
         self.group = group
-        self.used_bytes = 0
+        # Shared by every view of this storage (see `view`), so usage counts once.
+        self._usage = [0]
         self.makedirs(self.home, now)
+
+    def view(self, home: str, now: float) -> FileSystem:
+        """Another collection's window on the same storage (a guest collection on a mapped
+        one): the same tree and usage, its own home directory."""
+        other = FileSystem.__new__(FileSystem)
+        other.root = self.root
+        other.user, other.group = self.user, self.group
+        other._usage = self._usage
+        other.home = other._absolute(home, "/")
+        other.makedirs(other.home, now)
+        return other
+
+    @property
+    def used_bytes(self) -> int:
+        return self._usage[0]
+
+    @used_bytes.setter
+    def used_bytes(self, value: int) -> None:
+        self._usage[0] = value
 
     # -- paths -------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """The default world's collections: tutorial-like guest collections with files.
 
 Like Globus' "Tutorial Collection 1" and "2": each holds /home/share/godata/ with
-file1.txt, file2.txt and file3.txt, and `/~/` points there. Each sits on a mapped
-collection of its GCS endpoint; the mapped collections ask for a data_access consent,
-the guest (tutorial) collections do not.
+file1.txt, file2.txt and file3.txt, and `/~/` points there. Each is a guest collection
+on a mapped collection of its GCS endpoint and shares that collection's storage; the
+mapped collections ask for a data_access consent, the guest (tutorial) ones do not.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def seed_tutorial_collections(sim: Simulator) -> tuple[str, str]:
             organization="orbit-sim",
             keywords="tutorial,godata",
             mapped_collection_id=mapped.id,
+            storage=mapped.fs,
         )
         _seed_godata(tutorial, now)
         ids.append(tutorial.id)

@@ -327,3 +327,12 @@ def test_directly_encoded_entries_match_the_documents() -> None:
     fs.mkdir("/~/dir", T0)
     nodes = list(fs.directory("/~").children.values())
     assert json.loads(entries_json(nodes, fs)) == [entry_document(n, fs) for n in nodes]
+
+
+def test_a_view_shares_tree_and_usage_with_its_own_home() -> None:
+    storage = make_fs("/home/share")
+    guest = storage.view("/home/share/godata", T0)
+    guest.write_file("/~/f.txt", T0, content=b"1234")
+    assert storage.lookup("/home/share/godata/f.txt").size == 4
+    assert storage.used_bytes == guest.used_bytes == 4
+    assert guest.absolute("/~/") == "/home/share/godata"
