@@ -281,7 +281,7 @@ class Task:
             "files_skipped": self.files_skipped,
             "directories": self.directories,
             "symlinks": 0,
-            "faults": self.faults + (1 if self.pending_fault else 0),
+            "faults": self.faults,
             "fatal_error": self.fatal_error,
             "is_ok": None if self.status != "ACTIVE" else nice == "OK",
             "is_paused": False,
