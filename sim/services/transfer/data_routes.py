@@ -1,7 +1,18 @@
-"""Hooks that plug the transfer-data model into the simulator (see urls.py).
+r"""Hooks that plug the transfer-data model into the simulator (see urls.py).
 
 `install` attaches `sim.transfer_data`, `tick` brings tasks up to the clock, and
 `seed_world` adds the tutorial collections to the default world.
+
+    TransferClient --HTTP--> Simulator.handle --> endpoints.py     get_endpoint, endpoint_search
+                                               \-> operations.py  operation_ls/mkdir/rename/stat
+                                               \-> task_routes.py submission_id, transfer, delete,
+                                                                  task/{id}, cancel, task_list
+                                   consent.py (data_access) guards every data route
+    sim.transfer_data (collections.py)
+      collections: id -> Collection --fs--> FileSystem (filesystem.py; guests share storage)
+      tasks: id -> TransferTask | DeleteTask (tasks.py): planned once at submission,
+             state at time t = binary search over completion offsets; settle(now) applies
+             completed files to the destination FileSystem (on every request and clock move)
 """
 
 from __future__ import annotations
