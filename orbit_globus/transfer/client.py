@@ -95,8 +95,8 @@ class GlobusClient:
         )
         if self.session_id is not None:
             reply = self._call("POST", "/credential", json=credential)
-            return {"session_id": reply["session_id"], "local_collection": self.local_collection}
-        reply = self.endpoint.request("POST", f"{PREFIX}/sessions", json=credential)
+        else:
+            reply = self.endpoint.request("POST", f"{PREFIX}/sessions", json=credential)
         self.session_id = reply["session_id"]
         self.local_collection = reply.get("local_collection")
         self._closing.clear()

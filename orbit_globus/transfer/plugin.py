@@ -191,7 +191,9 @@ class Plugin:
     async def _renew(self, request: Request, session: GlobusSession) -> dict[str, Any]:
         body = await _json_body(request)
         await session.renew(self._credential(body), retry_config=self.retry_config)
-        return {"session_id": session.session_id}
+        if body.get("local_collection"):
+            session.local_collection = body["local_collection"]
+        return {"session_id": session.session_id, "local_collection": session.local_collection}
 
     async def _events(self, request: Request, session: GlobusSession) -> dict[str, Any]:
         after = _int_param(request, "after", 0) or 0

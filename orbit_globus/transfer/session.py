@@ -1,8 +1,8 @@
 """GlobusSession: one client's Globus credential and TransferClient, on the endpoint side.
 
 globus-sdk is synchronous, so every call runs in a worker thread (``asyncio.to_thread``)
-and the endpoint's event loop never blocks on Globus. Pagination uses the SDK's own
-paginators; retries (429/5xx/dropped connections) are the SDK's, tuned by ``retry_config``.
+and the endpoint's event loop never blocks on Globus. Retries (429, 5xx, dropped
+connections) and token renewal are the SDK's own, tuned by ``retry_config``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from .notifications import NotificationLog
 from .poller import TaskPoller
 
 DEFAULT_POLL_INTERVAL = 10.0
-# Globus answers at most this many tasks per task_list page.
+# The most items Globus answers per page of task_list and of endpoint_search.
 TASK_LIST_PAGE = 1000
+ENDPOINT_SEARCH_PAGE = 100
 APP_NAME = "orbit-globus"
 
 TRANSFER_OPTIONS = frozenset(
@@ -38,8 +39,6 @@ TRANSFER_OPTIONS = frozenset(
     }
 )
 DELETE_OPTIONS = frozenset({"ignore_missing", "interpret_globs", "deadline"})
-
-ENDPOINT_SEARCH_PAGE = 100
 
 P = ParamSpec("P")
 R = TypeVar("R")
