@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from orbit_globus.streams import remote
 from orbit_globus.streams.conf import canonical_tunnel_id, canonical_uuid
 from orbit_globus.streams.tunnel_doc import Tunnel
 
@@ -13,19 +14,10 @@ from .context import Settings, pass_settings
 from .output import emit, print_fields, print_table
 
 
-def _transfer():  # -> TransferClientV2
+def _globus():  # -> orbit_globus.login.Globus
     from orbit_globus.login import Globus
 
-    return Globus().transfer
-
-
-def _get_tunnel_doc(tunnel_id: str) -> dict[str, Any]:
-    from orbit_globus.login import Globus
-    from orbit_globus.streams.environment import fetch_tunnel
-
-    globus = Globus()
-    fetch_tunnel(globus, tunnel_id)  # one-line reasons for unknown / not yours
-    return globus.transfer.get_tunnel(tunnel_id).data["data"]
+    return Globus()
 
 
 @click.group()
@@ -59,7 +51,7 @@ def create(
         lifetime_mins=lifetime_mins if lifetime_mins is not None else MISSING,
         restartable=True if restartable else MISSING,
     )
-    data = _transfer().create_tunnel(doc).data["data"]
+    data = _globus().transfer.create_tunnel(doc).data["data"]
     emit(settings, data, str(data["id"]))
 
 
@@ -67,7 +59,7 @@ def create(
 @pass_settings
 def list_(settings: Settings) -> None:
     """List your tunnels."""
-    docs = list(_transfer().list_tunnels())
+    docs = list(_globus().transfer.list_tunnels())
     rows = []
     for doc in docs:
         t = Tunnel.from_doc(doc)
@@ -84,7 +76,7 @@ def list_(settings: Settings) -> None:
 @pass_settings
 def show(settings: Settings, tunnel_id: str) -> None:
     """Show one tunnel."""
-    data = _get_tunnel_doc(canonical_tunnel_id(tunnel_id))
+    data = remote.get_tunnel_doc(_globus(), canonical_tunnel_id(tunnel_id))
     emit(settings, data, lambda: _print_tunnel(data))
 
 
@@ -96,8 +88,9 @@ def stop(settings: Settings, tunnel_id: str) -> None:
     from globus_sdk.experimental import TunnelUpdateDocument
 
     tid = canonical_tunnel_id(tunnel_id)
-    _get_tunnel_doc(tid)
-    data = _transfer().update_tunnel(tid, TunnelUpdateDocument(state="STOPPING")).data["data"]
+    with remote.tunnel_errors(tid):
+        update = TunnelUpdateDocument(state="STOPPING")
+        data = _globus().transfer.update_tunnel(tid, update).data["data"]
     emit(settings, data, f"stopping tunnel {tid}")
 
 
@@ -107,8 +100,8 @@ def stop(settings: Settings, tunnel_id: str) -> None:
 def delete(settings: Settings, tunnel_id: str) -> None:
     """Delete a tunnel."""
     tid = canonical_tunnel_id(tunnel_id)
-    _get_tunnel_doc(tid)
-    _transfer().delete_tunnel(tid)
+    with remote.tunnel_errors(tid):
+        _globus().transfer.delete_tunnel(tid)
     emit(settings, {"id": tid, "deleted": True}, f"deleted tunnel {tid}")
 
 
@@ -118,8 +111,8 @@ def delete(settings: Settings, tunnel_id: str) -> None:
 def events(settings: Settings, tunnel_id: str) -> None:
     """List a tunnel's events."""
     tid = canonical_tunnel_id(tunnel_id)
-    _get_tunnel_doc(tid)
-    docs = list(_transfer().get_tunnel_events(tid))
+    with remote.tunnel_errors(tid):
+        docs = list(_globus().transfer.get_tunnel_events(tid))
     rows = []
     for doc in docs:
         a = doc.get("attributes") or {}

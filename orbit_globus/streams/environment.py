@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import remote
 from .conf import ROLE_INITIATOR, ROLE_LISTENER, TunnelConf, canonical_tunnel_id, iter_confs
 from .contact import format_host_port, parse_host_port
 from .errors import StreamsError
-from .tunnel_doc import Tunnel, access_point_host_endpoint
+from .tunnel_doc import Tunnel
 
 if TYPE_CHECKING:
     from orbit_globus.login import Globus
@@ -25,11 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_CS_TTL = 60
-# How long initialize and contact-lookup wait for a tunnel that is about to become ACTIVE.
-ACTIVE_WAIT_SECONDS = 5.0
-POLL_INTERVAL = 0.25
 FAKE_PORT_RANGE = (1025, 9999)
-LAN_SECRET_TYPE = "lan_secret_create#1.0.0"
 
 GlobusFactory = Callable[[], "Globus"]
 BaseDir = str | os.PathLike[str] | None
@@ -57,75 +54,6 @@ class InitResult:
             "tunnel_expiration_time": conf.tunnel_expiration_time,
             "tunnel_state": self.tunnel.state,
         }
-
-
-# -- Transfer and GCS calls with failures turned into one-line reasons --------------------
-
-
-def _api_status(err: BaseException) -> int | None:
-    return getattr(err, "http_status", None)
-
-
-def fetch_tunnel(globus: Globus, tunnel_id: str) -> Tunnel:
-    import globus_sdk
-
-    try:
-        return Tunnel.from_doc(globus.transfer.get_tunnel(tunnel_id).data)
-    except globus_sdk.GlobusAPIError as err:
-        if err.http_status == 404:
-            raise StreamsError(f"tunnel {tunnel_id} not found (unknown, or not yours)") from None
-        if err.http_status == 403:
-            raise StreamsError(
-                f"tunnel {tunnel_id} belongs to another identity; access denied"
-            ) from None
-        raise
-
-
-def wait_for_active(globus: Globus, tunnel: Tunnel, timeout: float | None = None) -> Tunnel:
-    """Poll until the tunnel has an initiator contact, is finished, or `timeout` passes."""
-    deadline = time.monotonic() + (ACTIVE_WAIT_SECONDS if timeout is None else timeout)
-    while tunnel.initiator_contact is None and not tunnel.finished:
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(POLL_INTERVAL)
-        tunnel = fetch_tunnel(globus, tunnel.id)
-    return tunnel
-
-
-def host_endpoint_of(globus: Globus, access_point_id: str) -> str:
-    return access_point_host_endpoint(globus.transfer.get_stream_access_point(access_point_id).data)
-
-
-def create_lan_secret(
-    globus: Globus, endpoint_id: str, tunnel_id: str, access_point_id: str
-) -> tuple[str, str]:
-    """A new LAN secret for (tunnel, access point) from the endpoint's GCS Manager."""
-    response = globus.gcs(endpoint_id).post(
-        "/lan_secrets",
-        data={
-            "DATA_TYPE": LAN_SECRET_TYPE,
-            "tunnel_id": tunnel_id,
-            "stream_access_point_id": access_point_id,
-        },
-    )
-    try:
-        entry = response["data"][0]
-        return str(entry.get("secret") or ""), str(entry["id"])
-    except (KeyError, IndexError, TypeError):
-        raise StreamsError(f"GCS Manager of {endpoint_id} sent no LAN secret") from None
-
-
-def delete_lan_secret(globus: Globus, endpoint_id: str, secret_id: str) -> bool:
-    """Delete a LAN secret; False when the GCS no longer knows it."""
-    import globus_sdk
-
-    try:
-        globus.gcs(endpoint_id).delete(f"/lan_secrets/{secret_id}")
-    except globus_sdk.GlobusAPIError as err:
-        if err.http_status == 404:
-            return False
-        raise
-    return True
 
 
 # -- initialize ---------------------------------------------------------------------------
@@ -162,31 +90,31 @@ def initialize(
             "pass --force to replace it (its LAN secret is deleted first)"
         )
 
-    tunnel = fetch_tunnel(globus, tid)
+    tunnel = remote.fetch_tunnel(globus, tid)
     if tunnel.finished:
         raise StreamsError(f"tunnel {tid} is {tunnel.state}; create a new tunnel")
     access_point = tunnel.listener_ap if role == ROLE_LISTENER else tunnel.initiator_ap
     if not access_point:
         raise StreamsError(f"tunnel {tid} names no {role} stream access point")
-    endpoint = str(endpoint_id) if endpoint_id else host_endpoint_of(globus, access_point)
+    endpoint = str(endpoint_id) if endpoint_id else remote.host_endpoint_of(globus, access_point)
     globus.gcs(endpoint)  # address and consent first: fail before anything changes
 
     if old is not None and old.lankey_id:
         # Revoke before rotating: the old secret must not outlive this conf.
-        deleted = delete_lan_secret(globus, old.endpoint_id or endpoint, old.lankey_id)
+        deleted = remote.delete_lan_secret(globus, old.endpoint_id or endpoint, old.lankey_id)
         log.info("old LAN secret %s %s", old.lankey_id, "deleted" if deleted else "was gone")
 
     note = None
     if role == ROLE_LISTENER:
         if listener_contact:
             host, port = parse_host_port(listener_contact)
-            tunnel = _record_listener(globus, tid, host, port)
+            tunnel = remote.record_listener(globus, tid, host, port)
         elif tunnel.listener_contact is None:
             raise StreamsError(
                 f"tunnel {tid} has no listener contact; pass --listener-contact-string HOST:PORT"
             )
 
-    lankey, lankey_id = create_lan_secret(globus, endpoint, tid, access_point)
+    lankey, lankey_id = remote.create_lan_secret(globus, endpoint, tid, access_point)
 
     conf = TunnelConf.new(tid, base_dir)
     if old is not None:  # keep what a newer version wrote, and a stable fake port
@@ -205,7 +133,7 @@ def initialize(
     if role == ROLE_LISTENER:
         conf.set(listener_contact_string=listener_contact or tunnel.listener_contact)
     else:
-        tunnel = wait_for_active(globus, tunnel) if tunnel.listener_contact else tunnel
+        tunnel = remote.wait_for_active(globus, tunnel) if tunnel.listener_contact else tunnel
         fake_port = (old.fake_port if old else None) or _random_fake_port()
         conf.set(
             connector_contact_string=tunnel.initiator_contact,
@@ -245,13 +173,6 @@ def _random_fake_port() -> int:
     return low + secrets.randbelow(high - low + 1)
 
 
-def _record_listener(globus: Globus, tunnel_id: str, host: str, port: int) -> Tunnel:
-    from globus_sdk.experimental import TunnelUpdateDocument
-
-    doc = TunnelUpdateDocument(listener_ip_address=host, listener_port=port)
-    return Tunnel.from_doc(globus.transfer.update_tunnel(tunnel_id, doc).data)
-
-
 # -- contact lookup -----------------------------------------------------------------------
 
 
@@ -284,7 +205,7 @@ def lookup_contact(
 def refresh_contact(
     conf: TunnelConf, globus: Globus, *, now: Callable[[], float] = time.time
 ) -> str:
-    tunnel = wait_for_active(globus, fetch_tunnel(globus, conf.tunnel_id))
+    tunnel = remote.wait_for_active(globus, remote.fetch_tunnel(globus, conf.tunnel_id))
     contact = tunnel.initiator_contact
     if contact is None:
         raise StreamsError(
@@ -327,7 +248,7 @@ def update(
                 "--listener-contact-string applies to the listener side"
             )
         host, port = parse_host_port(listener_contact, what="listener contact string")
-        _record_listener(globus_factory(), conf.tunnel_id, host, port)
+        remote.record_listener(globus_factory(), conf.tunnel_id, host, port)
         conf.set(listener_contact_string=format_host_port(host, port))
     if not conf.is_listener:
         refresh_contact(conf, globus_factory())
@@ -379,7 +300,7 @@ def cleanup(
         if conf.lankey_id and conf.endpoint_id:
             try:
                 globus = globus or globus_factory()
-                if delete_lan_secret(globus, conf.endpoint_id, conf.lankey_id):
+                if remote.delete_lan_secret(globus, conf.endpoint_id, conf.lankey_id):
                     report.secrets_deleted.append(tid)
             except Exception as err:  # best effort: the GCS may be gone for good
                 report.warnings.append(
@@ -393,7 +314,7 @@ def cleanup(
 def _reason(err: Exception) -> str:
     if isinstance(err, StreamsError):
         return str(err)
-    status = _api_status(err)
+    status = getattr(err, "http_status", None)
     if status is not None:
         return f"{status} {getattr(err, 'code', '')}".strip()
     return err.__class__.__name__

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from orbit_globus.streams import environment as env_ops
+from orbit_globus.streams import remote
 from orbit_globus.streams.conf import MASK
 
 from .conftest import create_tunnel, endpoint_of
@@ -90,7 +91,7 @@ def test_initiator_before_listener_writes_no_fake_contact(sim, run, listener, in
 def test_contact_lookup_waits_then_fails_for_an_inactive_tunnel(
     sim, run, initiator, tunnel, monkeypatch
 ):
-    monkeypatch.setattr(env_ops, "ACTIVE_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(remote, "ACTIVE_WAIT_SECONDS", 0.3)
     init_initiator(run, initiator, tunnel)
     result = run("environment", "contact-lookup", tunnel, side=initiator)
     assert result.exit_code != 0 and result.stdout == ""
