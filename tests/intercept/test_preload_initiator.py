@@ -35,6 +35,7 @@ def _family_flag(family: int) -> str:
 
 CLIENTS: dict[str, Callable[[Tunnel, int], list[str]]] = {
     "nc.openbsd": lambda t, f: ["nc.openbsd", "-N", _family_flag(f), t.name, str(FAKE_PORT)],
+    "ncat": lambda t, f: ["ncat", _family_flag(f), t.name, str(FAKE_PORT)],
     "socat": lambda t, f: [
         "socat",
         "-t",
