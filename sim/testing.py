@@ -170,6 +170,7 @@ def open_tunnel(
     globus_contacts: Sequence[str] = (),
     lifetime_mins: int = 60,
     restartable: bool = True,
+    cs_ttl: int | None = None,
 ) -> StreamsTunnel:
     """Create a tunnel and initialize both sides with the real CLI, as the User Guide does."""
     listener = make_side("listener", root, server.env)
@@ -183,8 +184,10 @@ def open_tunnel(
     listener.cli(
         "environment", "initialize", tunnel_id, "--listener-contact-string", f"127.0.0.1:{port}"
     )
-    contacts = [arg for name in globus_contacts for arg in ("--globus-contact", name)]
-    out = initiator.cli("environment", "initialize", tunnel_id, *contacts).stdout
+    options = [arg for name in globus_contacts for arg in ("--globus-contact", name)]
+    if cs_ttl is not None:
+        options += ["--cs-ttl", str(cs_ttl)]
+    out = initiator.cli("environment", "initialize", tunnel_id, *options).stdout
     contact = next(line for line in out.splitlines() if "contact string is" in line)
     log_dir = root / "logs"
     log_dir.mkdir(exist_ok=True)

@@ -1,0 +1,125 @@
+"""Real programs through a tunnel while the simulator breaks things (SPEC 5.4 faults)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orbit_sim.control import SimControl
+from orbit_sim.testing import open_tunnel
+
+from conformance.conftest import Output, need, sha256
+
+ECHO = str(Path(__file__).parent / "apps" / "echo.py")
+PIPE, DEVNULL = subprocess.PIPE, subprocess.DEVNULL
+
+
+def _echo_once(tunnel, data: bytes, procs) -> subprocess.Popen[bytes]:
+    client = tunnel.connect(
+        [sys.executable, ECHO, "send", tunnel.contact_host, str(tunnel.contact_port)],
+        stdin=PIPE,
+        stdout=PIPE,
+        stderr=PIPE,
+    )
+    procs.append(client)
+    client.echoed = Output(client, data).result()  # type: ignore[attr-defined]
+    return client
+
+
+def _control(tunnel) -> SimControl:
+    return SimControl(tunnel.server.env["ORBIT_SIM_URL"])
+
+
+def _conf_value(conf: Path, key: str) -> str:
+    for line in conf.read_text().splitlines():
+        if line.startswith(key + "="):
+            return line.split("=", 1)[1]
+    raise KeyError(key)
+
+
+def test_restart_mid_session_next_connection_uses_the_new_contact(
+    streams_server, tmp_path: Path, payload: bytes, procs
+) -> None:
+    t = open_tunnel(streams_server, tmp_path, cs_ttl=1)
+    procs.append(t.listen([sys.executable, ECHO, "serve", str(t.listener_port), "2"]))
+    conf = t.initiator.conf_dir / f"{t.id}.conf"
+    assert _echo_once(t, payload, procs).echoed == payload
+    before = _conf_value(conf, "connector_contact_string")
+
+    with _control(t) as control:
+        control.restart_tunnel(t.id)
+    time.sleep(1.5)  # past the contact's 1 s TTL: the library must look it up again
+
+    client = _echo_once(t, payload[::-1], procs)
+    assert client.echoed == payload[::-1], t.debug_log("initiator")
+    assert _conf_value(conf, "connector_contact_string") != before
+
+
+def test_listener_access_point_closed_mid_stream_ends_both_programs(streams_tunnel, procs) -> None:
+    need("nc.openbsd")
+    t = streams_tunnel
+    server = t.listen(["nc.openbsd", "-l", str(t.listener_port)], stdout=DEVNULL, stdin=DEVNULL)
+    # An endless stream: only the fault can end it.
+    client = t.connect(
+        ["sh", "-c", f"exec nc.openbsd {t.contact_host} {t.contact_port} < /dev/zero"],
+        stdout=DEVNULL,
+    )
+    procs += [server, client]
+    time.sleep(0.5)
+    assert client.poll() is None and server.poll() is None, t.debug_log("initiator")
+
+    with _control(t) as control:
+        control.add_fault("close_listener:")
+    # Both ends see the connection end; neither hangs.
+    assert client.wait(30) is not None
+    assert server.wait(30) is not None
+
+
+def test_revoked_secret_is_refused_and_the_log_says_why(streams_tunnel, procs) -> None:
+    need("nc.openbsd")
+    t = streams_tunnel
+    secret_id = _conf_value(t.initiator.conf_dir / f"{t.id}.conf", "lankey_id")
+    with _control(t) as control:
+        assert control.revoke_secret(secret_id)
+    client = t.connect(
+        ["nc.openbsd", "-v", "-N", t.contact_host, str(t.contact_port)],
+        stdin=PIPE,
+        stderr=PIPE,
+    )
+    procs.append(client)
+    _, err = client.communicate(b"must not arrive", timeout=60)
+    assert client.returncode != 0
+    assert b"refused" in err.lower(), err
+    assert "handshake with the access point refused" in t.debug_log("initiator")
+
+
+def test_expired_tunnel_fails_cleanly(streams_tunnel, procs) -> None:
+    need("nc.openbsd")
+    t = streams_tunnel
+    with _control(t) as control:
+        control.expire_tunnel(t.id)
+    client = t.connect(
+        ["nc.openbsd", "-w", "10", "-N", t.contact_host, str(t.contact_port)],
+        stdin=PIPE,
+        stderr=PIPE,
+    )
+    procs.append(client)
+    client.communicate(b"x", timeout=60)
+    assert client.returncode != 0, t.debug_log("initiator")
+
+
+def test_slow_and_capped_links_keep_data_intact(streams_server, tmp_path: Path, procs) -> None:
+    need("nc.openbsd")
+    with SimControl(streams_server.env["ORBIT_SIM_URL"]) as control:
+        control.add_fault("latency:leg=2,ms=50")
+        control.add_fault("bandwidth:leg=3,kib_per_s=2048")
+    t = open_tunnel(streams_server, tmp_path)
+    data = bytes(range(256)) * 4096  # 1 MiB at 2 MiB/s
+    server = t.listen(["nc.openbsd", "-l", str(t.listener_port)], stdout=PIPE, stdin=DEVNULL)
+    received = Output(server)
+    client = t.connect(["nc.openbsd", "-N", t.contact_host, str(t.contact_port)], stdin=PIPE)
+    procs += [server, client]
+    Output(client, data).result()
+    assert sha256(received.result()) == sha256(data), t.debug_log("listener")
