@@ -120,6 +120,8 @@ class Task:
     directories: int = 0
     # Submission order, the tie-breaker of tasks submitted at the same (virtual) time.
     sequence: int = 0
+    # A finished task's document never changes again: built once, then served as is.
+    _final_document: dict[str, Any] | None = field(default=None, repr=False)
 
     # -- subclass hooks ----------------------------------------------------------------------
 
@@ -224,6 +226,14 @@ class Task:
         return self.pending_fault.code if self.pending_fault else "OK"
 
     def document(self, now: float) -> dict[str, Any]:
+        if self._final_document is not None:
+            return self._final_document
+        doc = self._build_document(now)
+        if self.status != "ACTIVE":
+            self._final_document = doc
+        return doc
+
+    def _build_document(self, now: float) -> dict[str, Any]:
         bytes_done = self.bytes_done(now)
         end = self.completion_time if self.completion_time is not None else now
         elapsed = max(end - self.request_time, 1e-9)
