@@ -48,6 +48,21 @@ FAULT_POLL_SECONDS = 0.02
 SETUP_FAILURES = (OSError, HandshakeError, TimeoutError, ssl.SSLError, ValueError)
 
 
+def _pair(sides: TunnelSides) -> tuple[str, str]:
+    return sides.initiator_ap, sides.listener_ap
+
+
+def _discard_wan(task: asyncio.Task[socket.socket]) -> None:
+    """Close the WAN connection a failed set-up no longer needs, whenever it is ready."""
+
+    def close_result(done: asyncio.Task[socket.socket]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            close_socket(done.result(), reset=True)
+
+    task.cancel()
+    task.add_done_callback(close_result)
+
+
 class _Listener:
     """A listening socket whose accepts feed a handler on the loop; can pause (refuse)."""
 
@@ -275,6 +290,8 @@ class StreamGateway:
             point.listener.close()
             return
         self._wan_point(point.sides.listener_ap)
+        if self.tls is not None and self.tls.session(*_pair(point.sides)) is None:
+            self._spawn(point, self._warm_up(point.sides))
         point.listener.serve(
             self._loop, lambda sock: self._spawn(point, self._initiator(point, sock))
         )
@@ -381,6 +398,9 @@ class StreamGateway:
         self._refresh_faults()
         faults = ConnectionFaults(self.board, point.id)
         owned = [app]
+        claimed = False
+        # Arrow 2 is set up while arrow 1 authenticates; it carries nothing until then.
+        wan_task = self._loop.create_task(self._connect_wan(point, faults))
         try:
             if faults.active("refuse", 1):
                 return
@@ -404,50 +424,66 @@ class StreamGateway:
                     )
                 if status is not Status.OK:
                     return
-            owned.append(await self._connect_wan(point, faults))
-            self._relay(app, owned[1], faults, ((1,), (2, 1)), (point,))
+            wan = await wan_task
+            claimed = True
+            owned.append(wan)
+            # Only now does the listener side learn which tunnel: arrow 1 is authenticated.
+            await send_all(self._loop, wan, self._preamble(point, faults))
+            self._relay(app, wan, faults, ((1,), (2, 1)), (point,))
             owned.clear()
         except SETUP_FAILURES as exc:
             log.debug("tunnel %s: initiator set-up ended: %s", point.id, type(exc).__name__)
         finally:
             for sock in owned:
                 close_socket(sock, reset=True)
+            if not claimed:
+                _discard_wan(wan_task)
 
     async def _connect_wan(self, point: _TunnelPoint, faults: ConnectionFaults) -> socket.socket:
-        sides = point.sides
+        """Arrow 2 up to the end of its TLS handshake (the preamble is sent later)."""
         if faults.active("refuse", 2):
             raise ConnectionRefusedError("WAN connection refused by a fault")
         if faults.active("stall_handshake", 2):
             await asyncio.sleep(self.handshake_timeout)
             raise TimeoutError("WAN handshake stalled")
+        return await self._open_wan(point.sides, corrupt=faults.active("corrupt_handshake", 2))
+
+    async def _open_wan(self, sides: TunnelSides, corrupt: bool = False) -> socket.socket:
         wan_port = self._wan_point(sides.listener_ap).listener.port
         wan = await open_tcp(self._loop, (self.host, wan_port))
-        corrupt = faults.active("corrupt_handshake", 2)
+        if self.tls is None:
+            return wan
         try:
-            if self.tls is not None:
-                pair = (sides.initiator_ap, sides.listener_ap)
-                if corrupt:
-                    ctx, session = self.tls.rogue_client_context(), None
-                else:
-                    ctx, session = self.tls.client_context(pair[0]), self.tls.session(*pair)
-                wan = ctx.wrap_socket(
-                    wan,
-                    server_hostname=access_point_hostname(sides.listener_ap),
-                    do_handshake_on_connect=False,
-                    session=session,
-                )
-                async with asyncio.timeout(self.handshake_timeout):
-                    await tls_handshake(self._loop, wan)
-                if not corrupt:
-                    self.tls.remember(*pair, wan.session)
-            preamble = uuid.UUID(point.id).bytes
-            if corrupt and self.tls is None:
-                preamble = bytes(b ^ 0xFF for b in preamble)
-            await send_all(self._loop, wan, preamble)
+            pair = _pair(sides)
+            if corrupt:
+                ctx, session = self.tls.rogue_client_context(), None
+            else:
+                ctx, session = self.tls.client_context(pair[0]), self.tls.session(*pair)
+            wan = ctx.wrap_socket(
+                wan,
+                server_hostname=access_point_hostname(sides.listener_ap),
+                do_handshake_on_connect=False,
+                session=session,
+            )
+            async with asyncio.timeout(self.handshake_timeout):
+                await tls_handshake(self._loop, wan)
+            if not corrupt:
+                self.tls.remember(*pair, wan.session)
         except BaseException:
             close_socket(wan, reset=True)
             raise
         return wan
+
+    async def _warm_up(self, sides: TunnelSides) -> None:
+        """One WAN handshake ahead of the first connection, so it can resume a session."""
+        with contextlib.suppress(*SETUP_FAILURES):
+            close_socket(await self._open_wan(sides))
+
+    def _preamble(self, point: _TunnelPoint, faults: ConnectionFaults) -> bytes:
+        preamble = uuid.UUID(point.id).bytes
+        if self.tls is None and faults.active("corrupt_handshake", 2):
+            preamble = bytes(b ^ 0xFF for b in preamble)
+        return preamble
 
     async def _listener_side(self, wan_point: _WanPoint, wan: socket.socket) -> None:
         """Arrow 2 in, arrow 3 out."""
@@ -455,13 +491,16 @@ class StreamGateway:
         backend = self.backend
         owned = [wan]
         try:
-            async with asyncio.timeout(self.handshake_timeout):
-                if self.tls is not None:
-                    ctx = self.tls.server_context(wan_point.access_point_id)
-                    wan = ctx.wrap_socket(wan, server_side=True, do_handshake_on_connect=False)
-                    owned[0] = wan
+            if self.tls is not None:
+                ctx = self.tls.server_context(wan_point.access_point_id)
+                wan = ctx.wrap_socket(wan, server_side=True, do_handshake_on_connect=False)
+                owned[0] = wan
+                async with asyncio.timeout(self.handshake_timeout):
                     await tls_handshake(self._loop, wan)
-                tunnel_id = str(uuid.UUID(bytes=await recv_exactly(self._loop, wan, PREAMBLE_SIZE)))
+            # The initiator names the tunnel once its application is authenticated.
+            async with asyncio.timeout(2 * self.handshake_timeout):
+                preamble = await recv_exactly(self._loop, wan, PREAMBLE_SIZE)
+            tunnel_id = str(uuid.UUID(bytes=preamble))
             with self._lock:
                 point = self._tunnels.get(tunnel_id)
             if point is None or point.sides.listener_ap != wan_point.access_point_id:

@@ -58,6 +58,14 @@ async def digest(loop: asyncio.AbstractEventLoop, sock: socket.socket, app: List
     sock.shutdown(socket.SHUT_WR)
 
 
+async def source(loop: asyncio.AbstractEventLoop, sock: socket.socket, app: ListenerApp) -> None:
+    """On an 8-byte size request, send that many bytes of numbered blocks, then close."""
+    size = int.from_bytes(await _read_exactly(loop, sock, 8), "big")
+    for block in numbered_blocks(size, seed=b"downstream"):
+        await loop.sock_sendall(sock, block)
+    sock.shutdown(socket.SHUT_WR)
+
+
 @dataclass
 class ListenerApp:
     """Listening application; `credential=None` means it does not authenticate (no GSLA)."""

@@ -83,7 +83,7 @@ class StreamWorld:
 
 
 def _stream_world(wan_tls: bool, lan_auth: bool = True) -> Iterator[StreamWorld]:
-    gateway = StreamGateway(wan_tls=wan_tls, handshake_timeout=3.0)
+    gateway = StreamGateway(wan_tls=wan_tls)
     sim = Simulator("virtual", gateway=gateway, lan_auth=lan_auth)
     gateway.bind(sim)
     world = StreamWorld(sim, gateway)
