@@ -8,6 +8,7 @@ server.env                              # GLOBUS_SDK_SERVICE_URL_* etc. (SPEC 5.
 server.stop()
 """
 
+from orbit_sim.control import SimControl
 from orbit_sim.core.clock import Clock
 from orbit_sim.core.gateway import Gateway, PortOnlyGateway
 from orbit_sim.core.simulator import Simulator
@@ -20,6 +21,7 @@ __all__ = [
     "Gateway",
     "PortOnlyGateway",
     "ServerHandle",
+    "SimControl",
     "Simulator",
     "mock_globus",
     "parse_fault_spec",

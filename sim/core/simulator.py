@@ -52,6 +52,7 @@ class Simulator:
     ) -> None:
         self.lock = threading.RLock()
         self.clock: Clock = clock if isinstance(clock, Clock) else Clock(clock)
+        self._owns_gateway = gateway is None
         self.gateway: Gateway = gateway if gateway is not None else PortOnlyGateway()
         self.lan_auth = lan_auth
         self.routers: dict[str, Router] = _routers()
@@ -160,9 +161,11 @@ class Simulator:
         self.faults.clear()
 
     def close(self) -> None:
-        """Close every tunnel's gateway resources."""
+        """Close every tunnel's gateway resources (and the default gateway itself)."""
         with self.lock:
             self.transfer.shutdown()
+            if self._owns_gateway and isinstance(self.gateway, PortOnlyGateway):
+                self.gateway.shutdown()
 
     def __enter__(self) -> Simulator:
         return self

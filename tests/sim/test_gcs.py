@@ -117,3 +117,11 @@ def test_gcs_manager_is_real_https_checked_against_the_sim_ca(globus: Globus) ->
         f"https://{address}/api/lan_secrets/x", verify=str(globus.server.ca_path), timeout=5
     )
     assert reply.status_code == 401
+
+
+def test_simulator_without_lan_auth_has_open_access_points() -> None:
+    from orbit_sim import Simulator
+
+    with Simulator(lan_auth=False) as sim:
+        assert sim.transfer.access_points
+        assert not any(ap.lan_auth for ap in sim.transfer.access_points.values())
