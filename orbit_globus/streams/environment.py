@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import remote
-from .conf import ROLE_INITIATOR, ROLE_LISTENER, TunnelConf, canonical_tunnel_id, iter_confs
+from .conf import (
+    KNOWN_KEYS,
+    ROLE_INITIATOR,
+    ROLE_LISTENER,
+    TunnelConf,
+    canonical_tunnel_id,
+    iter_confs,
+)
 from .contact import format_host_port, parse_host_port
 from .errors import StreamsError
 from .tunnel_doc import Tunnel
@@ -72,17 +79,10 @@ def initialize(
     base_dir: BaseDir = None,
     now: Callable[[], float] = time.time,
 ) -> InitResult:
+    """Prepare this side of a tunnel: listener contact, a LAN secret, the conf file."""
     tid = canonical_tunnel_id(tunnel_id)
     role = ROLE_LISTENER if listener or listener_contact else ROLE_INITIATOR
-    if listener_contact:
-        parse_host_port(listener_contact, what="listener contact string")
-    for contact in globus_contacts:
-        parse_host_port(contact, what="--globus-contact")
-    if role == ROLE_LISTENER and globus_contacts:
-        raise StreamsError("--globus-contact applies to the initiator side only")
-    if cs_ttl is not None and cs_ttl < 0:
-        raise StreamsError("--cs-ttl must be zero or more seconds")
-
+    _check_options(role, listener_contact, globus_contacts, cs_ttl)
     old = TunnelConf.load_if_exists(tid, base_dir)
     if old is not None and not force:
         raise StreamsError(
@@ -103,69 +103,90 @@ def initialize(
         # Revoke before rotating: the old secret must not outlive this conf.
         deleted = remote.delete_lan_secret(globus, old.endpoint_id or endpoint, old.lankey_id)
         log.info("old LAN secret %s %s", old.lankey_id, "deleted" if deleted else "was gone")
-
-    note = None
     if role == ROLE_LISTENER:
-        if listener_contact:
-            host, port = parse_host_port(listener_contact)
-            tunnel = remote.record_listener(globus, tid, host, port)
-        elif tunnel.listener_contact is None:
-            raise StreamsError(
-                f"tunnel {tid} has no listener contact; pass --listener-contact-string HOST:PORT"
-            )
+        tunnel = _register_listener(globus, tunnel, listener_contact)
 
     lankey, lankey_id = remote.create_lan_secret(globus, endpoint, tid, access_point)
-
     conf = TunnelConf.new(tid, base_dir)
-    if old is not None:  # keep what a newer version wrote, and a stable fake port
-        conf.values = {k: v for k, v in old.values.items() if k not in _ROLE_KEYS}
-    started = now()
+    if old is not None:  # keep the keys a newer version wrote
+        conf.values = {k: v for k, v in old.values.items() if k not in KNOWN_KEYS}
+    lifetime = tunnel.lifetime_mins
     conf.set(
         role=role,
         lankey=lankey,
         lankey_id=lankey_id,
         endpoint_id=endpoint,
-        tunnel_expiration_time=(
-            int(started + tunnel.lifetime_mins * 60) if tunnel.lifetime_mins else None
-        ),
+        tunnel_expiration_time=int(now() + lifetime * 60) if lifetime else None,
     )
-    contact_string = None
     if role == ROLE_LISTENER:
-        conf.set(listener_contact_string=listener_contact or tunnel.listener_contact)
-    else:
-        tunnel = remote.wait_for_active(globus, tunnel) if tunnel.listener_contact else tunnel
-        fake_port = (old.fake_port if old else None) or _random_fake_port()
-        conf.set(
-            connector_contact_string=tunnel.initiator_contact,
-            update_time=int(now()) if tunnel.initiator_contact else None,
-            connector_contact_string_ttl=DEFAULT_CS_TTL if cs_ttl is None else cs_ttl,
-            fake_port=fake_port,
-            globus_contact=",".join(globus_contacts) or None,
+        # What we recorded, normalized; not the answer, which may omit it.
+        recorded = (
+            format_host_port(*parse_host_port(listener_contact)) if listener_contact else None
         )
-        contact_string = f"globus.{tid}:{fake_port}"
-        if tunnel.initiator_contact is None:
-            note = (
-                f"tunnel {tid} is {tunnel.state}; the initiator contact is fetched "
-                "when the application connects"
-            )
+        conf.set(listener_contact_string=recorded or tunnel.listener_contact)
+        result = InitResult(conf=conf, tunnel=tunnel, contact_string=None)
+    else:
+        fake_port = (old.fake_port if old else None) or _random_fake_port()
+        result = _initiator_side(globus, conf, tunnel, fake_port, globus_contacts, cs_ttl, now)
     conf.save()
-    return InitResult(conf=conf, tunnel=tunnel, contact_string=contact_string, note=note)
+    return result
 
 
-_ROLE_KEYS = frozenset(
-    {
-        "role",
-        "lankey",
-        "lankey_id",
-        "endpoint_id",
-        "connector_contact_string",
-        "update_time",
-        "connector_contact_string_ttl",
-        "globus_contact",
-        "listener_contact_string",
-        "tunnel_expiration_time",
-    }
-)
+def _check_options(
+    role: str, listener_contact: str | None, globus_contacts: Sequence[str], cs_ttl: int | None
+) -> None:
+    """Refuse bad input before any network call."""
+    if listener_contact:
+        parse_host_port(listener_contact, what="listener contact string")
+    for contact in globus_contacts:
+        parse_host_port(contact, what="--globus-contact")
+    if role == ROLE_LISTENER and globus_contacts:
+        raise StreamsError("--globus-contact applies to the initiator side only")
+    if cs_ttl is not None and cs_ttl < 0:
+        raise StreamsError("--cs-ttl must be zero or more seconds")
+
+
+def _register_listener(globus: Globus, tunnel: Tunnel, listener_contact: str | None) -> Tunnel:
+    """Record the listener's contact on the tunnel, or check that one is there already."""
+    if listener_contact:
+        host, port = parse_host_port(listener_contact)
+        return remote.record_listener(globus, tunnel.id, host, port)
+    if tunnel.listener_contact is None:
+        raise StreamsError(
+            f"tunnel {tunnel.id} has no listener contact; pass --listener-contact-string HOST:PORT"
+        )
+    return tunnel
+
+
+def _initiator_side(
+    globus: Globus,
+    conf: TunnelConf,
+    tunnel: Tunnel,
+    fake_port: int,
+    globus_contacts: Sequence[str],
+    cs_ttl: int | None,
+    now: Callable[[], float],
+) -> InitResult:
+    """The initiator's keys: the access point contact once ACTIVE (never a `None:None`)."""
+    if tunnel.listener_contact:  # ACTIVE is imminent: worth a short wait
+        tunnel = remote.wait_for_active(globus, tunnel)
+    contact = tunnel.initiator_contact
+    conf.set(
+        connector_contact_string=contact,
+        update_time=int(now()) if contact else None,
+        connector_contact_string_ttl=DEFAULT_CS_TTL if cs_ttl is None else cs_ttl,
+        fake_port=fake_port,
+        globus_contact=",".join(globus_contacts) or None,
+    )
+    note = None
+    if contact is None:
+        note = (
+            f"tunnel {tunnel.id} is {tunnel.state}; the initiator contact is fetched "
+            "when the application connects"
+        )
+    return InitResult(
+        conf=conf, tunnel=tunnel, contact_string=f"globus.{tunnel.id}:{fake_port}", note=note
+    )
 
 
 def _random_fake_port() -> int:
