@@ -42,7 +42,7 @@ def synthetic_checksum(seed: str, size: int) -> str:
 
 
 class FileNode:
-    __slots__ = ("name", "size", "mtime", "checksum", "permissions", "content")
+    __slots__ = ("name", "size", "mtime", "checksum", "permissions", "content", "listed")
     type = "file"
 
     def __init__(
@@ -60,6 +60,8 @@ class FileNode:
         self.checksum = checksum
         self.permissions = permissions
         self.content = content
+        # The node's encoded ls entry and what it was made from (see listing.py).
+        self.listed: tuple[tuple[object, ...], str] | None = None
 
     def copy_as(self, name: str, mtime: float) -> FileNode:
         """A copy with the same content (checksum and bytes are shared, not duplicated)."""
@@ -67,7 +69,7 @@ class FileNode:
 
 
 class DirNode:
-    __slots__ = ("name", "mtime", "permissions", "children", "_sorted")
+    __slots__ = ("name", "mtime", "permissions", "children", "_sorted", "listed")
     type = "dir"
     size = 4096
 
@@ -77,6 +79,7 @@ class DirNode:
         self.permissions = permissions
         self.children: dict[str, Node] = {}
         self._sorted: list[str] | None = []
+        self.listed: tuple[tuple[object, ...], str] | None = None
 
     def sorted_names(self) -> list[str]:
         if self._sorted is None:

@@ -73,24 +73,32 @@ _ENTRY_TEMPLATE = (
 
 
 def entries_json(nodes: list[Node], fs: FileSystem) -> str:
-    """The JSON array of `entry_document`s, encoded directly (the hot path of big listings)."""
-    group, user = encode_string(fs.group), encode_string(fs.user)
-    return (
-        "["
-        + ",".join(
-            _ENTRY_TEMPLATE
-            % (
-                group,
-                ls_time(node.mtime),
-                encode_string(node.name),
-                node.permissions,
-                node.size,
-                node.type,
-                user,
-            )
-            for node in nodes
-        )
-        + "]"
+    """The JSON array of `entry_document`s, encoded directly (the hot path of big listings).
+
+    Each node keeps its encoded entry with the values it was made from, so listing an
+    unchanged directory again only compares and joins.
+    """
+    group, user = fs.group, fs.user
+    parts = []
+    for node in nodes:
+        key = (node.name, node.mtime, node.size, node.permissions, group, user)
+        listed = node.listed
+        if listed is None or listed[0] != key:
+            listed = (key, _encode_entry(node, group, user))
+            node.listed = listed
+        parts.append(listed[1])
+    return "[" + ",".join(parts) + "]"
+
+
+def _encode_entry(node: Node, group: str, user: str) -> str:
+    return _ENTRY_TEMPLATE % (
+        encode_string(group),
+        ls_time(node.mtime),
+        encode_string(node.name),
+        node.permissions,
+        node.size,
+        node.type,
+        encode_string(user),
     )
 
 

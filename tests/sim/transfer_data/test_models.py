@@ -336,3 +336,17 @@ def test_a_view_shares_tree_and_usage_with_its_own_home() -> None:
     assert storage.lookup("/home/share/godata/f.txt").size == 4
     assert storage.used_bytes == guest.used_bytes == 4
     assert guest.absolute("/~/") == "/home/share/godata"
+
+
+def test_encoded_entries_follow_changes_to_the_nodes() -> None:
+    fs = make_fs()
+    fs.write_file("/~/a", T0, content=b"1")
+    directory = fs.directory("/~")
+    first = json.loads(entries_json(list(directory.children.values()), fs))
+    fs.rename("/~/a", "/~/b", T0 + 5)
+    node = fs.lookup("/~/b")
+    node.permissions = "0600"
+    node.mtime = T0 + 60
+    node.size = 99
+    again = json.loads(entries_json(list(directory.children.values()), fs))
+    assert again == [entry_document(node, fs)] != first
