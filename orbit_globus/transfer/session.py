@@ -25,6 +25,10 @@ DEFAULT_POLL_INTERVAL = 10.0
 # The most items Globus answers per page of task_list and of endpoint_search.
 TASK_LIST_PAGE = 1000
 ENDPOINT_SEARCH_PAGE = 100
+# Task ids per polling task_list call: 100 ids keep the query string under 4 KB (a
+# common proxy limit is 8 KB); a session with more unfinished tasks costs one call more
+# per 100.
+TASK_IDS_PER_POLL = 100
 APP_NAME = "orbit-globus"
 
 TRANSFER_OPTIONS = frozenset(
@@ -167,8 +171,8 @@ class GlobusSession:
     async def _fetch_tasks(self, task_ids: list[str]) -> list[dict[str, Any]]:
         def fetch() -> list[dict[str, Any]]:
             documents: list[dict[str, Any]] = []
-            for start in range(0, len(task_ids), TASK_LIST_PAGE):
-                chunk = task_ids[start : start + TASK_LIST_PAGE]
+            for start in range(0, len(task_ids), TASK_IDS_PER_POLL):
+                chunk = task_ids[start : start + TASK_IDS_PER_POLL]
                 page = self.transfer_client.task_list(filter={"task_id": chunk}, limit=len(chunk))
                 documents.extend(dict(task) for task in page)
             return documents
