@@ -11,6 +11,7 @@ through, so a loopback server can run beside it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import ContextDecorator
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,7 +59,9 @@ class mock_globus(ContextDecorator):  # noqa: N801 - named like moto's mock_aws
             self.sim = None
 
 
-def _callback(sim: Simulator, service: str):  # type: ignore[no-untyped-def]
+def _callback(sim: Simulator, service: str) -> Callable[[requests.PreparedRequest], Any]:
+    """The `responses` callback for one service: the reply, or the exception to raise."""
+
     def answer(prepared: requests.PreparedRequest) -> Any:
         url = urlsplit(prepared.url or "")
         endpoint_id = None

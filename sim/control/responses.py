@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from orbit_sim.core.http import BadRequest, NotFound, Request
@@ -52,7 +53,9 @@ def get_clock(sim: Simulator, request: Request) -> dict[str, Any]:
     return {"now": sim.clock.now(), "mode": sim.clock.mode}
 
 
-def _tunnel_action(action: str):  # type: ignore[no-untyped-def]
+def tunnel_action(action: str) -> Callable[[Simulator, Request], dict[str, Any]]:
+    """A handler for one of the Simulator's `<action>_tunnel` methods."""
+
     def handler(sim: Simulator, request: Request) -> dict[str, Any]:
         tunnel_id = request.params["tunnel_id"]
         getattr(sim, f"{action}_tunnel")(tunnel_id)
