@@ -124,3 +124,22 @@ def test_poll_failures_are_reported_once_and_polling_continues():
 def test_a_poll_interval_must_be_positive():
     with pytest.raises(ValueError):
         TaskPoller(FakeTransfer().fetch, NotificationLog(), interval=0)
+
+
+def test_a_session_asks_for_at_most_100_task_ids_per_call():
+    from orbit_globus.transfer.session import GlobusSession
+
+    class FakeTransferClient:
+        def __init__(self) -> None:
+            self.filters: list[list[str]] = []
+
+        def task_list(self, *, filter: dict, limit: int) -> list[dict[str, Any]]:
+            self.filters.append(filter["task_id"])
+            return [{"task_id": task_id, "status": "ACTIVE"} for task_id in filter["task_id"]]
+
+    fake = FakeTransferClient()
+    session = GlobusSession(fake)  # type: ignore[arg-type]
+    ids = [f"t{n}" for n in range(250)]
+    documents = run(session._fetch_tasks(ids))
+    assert [len(chunk) for chunk in fake.filters] == [100, 100, 50]
+    assert [doc["task_id"] for doc in documents] == ids
