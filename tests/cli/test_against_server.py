@@ -6,6 +6,7 @@ import json
 import socket
 import stat
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -464,3 +465,72 @@ def test_interactive_login_then_commands_use_the_stored_tokens(listener, control
         [GLOBUS_STREAMS, "whoami"], env=env, capture_output=True, text=True, timeout=60
     )
     assert "user@orbit-sim.example" in who.stdout
+
+
+# -- the whole path: launcher + intercept library + CLI refresh ------------------------------
+
+LISTENING_APP = """
+import socket, sys
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", int(sys.argv[1])))
+server.listen(1)
+print("ready", flush=True)
+conn, _ = server.accept()
+data = conn.recv(100)
+conn.sendall(b"echo:" + data)
+conn.close()
+"""
+
+CONNECTING_APP = """
+import socket, sys
+conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+conn.sendall(b"hello")
+print(conn.recv(100).decode(), flush=True)
+"""
+
+
+def test_launched_applications_talk_through_the_tunnel(listener, initiator, tunnel, tmp_path):
+    from orbit_globus.streams.launcher import library_path
+
+    try:
+        library_path()
+    except Exception:
+        pytest.skip("the intercept library is not built")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    listener.ok("environment", "initialize", "--listener-contact-string", f"127.0.0.1:{port}",
+                tunnel)  # fmt: skip
+    initiator.ok("environment", "initialize", tunnel)
+    iconf = TunnelConf.load(tunnel, initiator.conf_dir)
+    real_contact = iconf.connector_contact_string
+    # A stale, wrong contact: only a refresh through `globus-streams environment
+    # contact-lookup` (run by the library) can get this connection through.
+    iconf.set(connector_contact_string="127.0.0.1:1", update_time=int(time.time()) - 120)
+    iconf.save()
+    debug_log = tmp_path / "initiator-debug.log"
+
+    server = subprocess.Popen(
+        [LAUNCHER, tunnel, sys.executable, "-c", LISTENING_APP, str(port)],
+        env=listener.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        client = subprocess.run(
+            [LAUNCHER, "-l", str(debug_log), tunnel, sys.executable, "-c", CONNECTING_APP,
+             f"globus.{tunnel}", str(iconf.fake_port)],
+            env=initiator.env(), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert client.returncode == 0, client.stderr
+        assert client.stdout.strip() == "echo:hello"
+        server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(timeout=10)
+        server.stdout.close()
+        server.stderr.close()
+    assert TunnelConf.load(tunnel, initiator.conf_dir).connector_contact_string == real_contact
+    log_text = debug_log.read_text() if debug_log.exists() else ""
+    assert iconf.lankey not in log_text
