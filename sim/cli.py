@@ -107,9 +107,23 @@ def _shutdown_gateway(gateway: Gateway) -> None:
 
 
 @cli.command()
-def demo() -> None:
-    """Run the end-to-end demo (SPEC 5.6)."""
-    raise click.ClickException("orbit-sim demo is not yet available")
+@click.option(
+    "--size-mib",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1, 65536),
+    help="How much random data nc streams through the tunnel.",
+)
+def demo(size_mib: int) -> None:
+    """Run real nc and curl through a simulated tunnel and verify every byte (SPEC 5.6)."""
+    from orbit_sim.demo import DemoFailed, run_demo
+
+    try:
+        ok = run_demo(size_mib)
+    except (DemoFailed, RuntimeError, OSError) as err:
+        raise click.ClickException(str(err)) from None
+    if not ok:
+        raise click.ClickException("data did not arrive intact")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
