@@ -48,8 +48,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         raw_path, _, query = self.path.partition("?")
         service, path = self.server.route(raw_path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        body = self._read_body()
+        if body is None:
+            self._send(Response.json({"code": "BadRequest", "message": "Bad body"}, 400))
+            self.close_connection = True
+            return
         if service is None:
             response = Response.json({"code": "NotFound", "message": "Unknown service"}, 404)
         else:
@@ -70,6 +73,28 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self._send(response)
+
+    def _read_body(self) -> bytes | None:
+        """The request body (Content-Length or chunked); None when it is malformed."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(8)  # the CRLF after each chunk
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, response: Response) -> None:
         reason = _REASONS.get(response.status, ("",))[0]

@@ -156,3 +156,27 @@ def test_control_api_is_not_reachable_under_service_prefixes(
     handle, _ = served
     assert requests.get(handle.transfer_url + "state", timeout=5).status_code == 404
     assert requests.get(handle.base_url + "/nothing", timeout=5).status_code == 404
+
+
+def test_server_reads_chunked_bodies_and_keeps_the_connection(
+    served: tuple[ServerHandle, SimControl],
+) -> None:
+    import requests
+
+    handle, _ = served
+    env = handle.env
+
+    def body() -> Iterator[bytes]:
+        yield b"grant_type=client_credentials&"
+        yield f"scope={TRANSFER_ALL}".encode()
+
+    with requests.Session() as session:
+        reply = session.post(
+            handle.auth_url + "v2/oauth2/token",
+            data=body(),
+            auth=(env["GLOBUS_STREAMS_CLIENT_ID"], env["GLOBUS_STREAMS_CLIENT_SECRET"]),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert reply.request.headers["Transfer-Encoding"] == "chunked"
+        assert reply.status_code == 200 and reply.json()["scope"] == TRANSFER_ALL
+        assert session.get(handle.control_url + "/clock").status_code == 200
