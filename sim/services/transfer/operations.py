@@ -60,7 +60,8 @@ def _body_path(request: Request, key: str) -> str:
     return value
 
 
-def _result(request: Request, data_type: str, code: str, message: str) -> dict[str, Any]:
+def result_document(request: Request, data_type: str, code: str, message: str) -> dict[str, Any]:
+    """The small `{DATA_TYPE, code, message, request_id, resource}` reply of an action."""
     return {
         "DATA_TYPE": data_type,
         "code": code,
@@ -124,7 +125,7 @@ def operation_mkdir(sim: Simulator, request: Request) -> dict[str, Any]:
         collection.fs.mkdir(path, sim.clock.now())
     except VfsError as err:
         raise storage_error(err, collection, "Mkdir") from None
-    return _result(
+    return result_document(
         request, "mkdir_result", "DirectoryCreated", "The directory was created successfully"
     )
 
@@ -137,7 +138,9 @@ def operation_rename(sim: Simulator, request: Request) -> dict[str, Any]:
         collection.fs.rename(old_path, new_path, sim.clock.now())
     except VfsError as err:
         raise storage_error(err, collection, "Rename") from None
-    return _result(request, "result", "FileRenamed", "File or directory renamed successfully")
+    return result_document(
+        request, "result", "FileRenamed", "File or directory renamed successfully"
+    )
 
 
 def register(router: Router) -> None:

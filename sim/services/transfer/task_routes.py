@@ -16,6 +16,7 @@ from orbit_sim.core.http import ApiError, BadRequest, NotFound, Request, Respons
 from orbit_sim.services.transfer.collections import Collection, TransferData, transfer_data
 from orbit_sim.services.transfer.consent import require_data_access
 from orbit_sim.services.transfer.listing import parse_orderby
+from orbit_sim.services.transfer.operations import result_document
 from orbit_sim.services.transfer.tasks import (
     CollectionRef,
     DeleteTask,
@@ -313,7 +314,7 @@ def update_task(sim: Simulator, request: Request) -> dict[str, Any]:
         task.label = _string(doc, "label", required=False)
     if "deadline" in doc:
         task.deadline = _deadline(doc)
-    return _result_doc(request, "Updated", "Task updated successfully")
+    return result_document(request, "result", "Updated", "Task updated successfully")
 
 
 def cancel_task(sim: Simulator, request: Request) -> dict[str, Any]:
@@ -321,18 +322,12 @@ def cancel_task(sim: Simulator, request: Request) -> dict[str, Any]:
     data = transfer_data(sim)
     if task.cancel(sim.clock.now()):
         data.active.pop(task.task_id, None)
-        return _result_doc(request, "Canceled", "The task has been cancelled successfully.")
-    return _result_doc(request, "TaskComplete", "The task completed before it could be cancelled.")
-
-
-def _result_doc(request: Request, code: str, message: str) -> dict[str, Any]:
-    return {
-        "DATA_TYPE": "result",
-        "code": code,
-        "message": message,
-        "resource": request.path,
-        "request_id": request.request_id,
-    }
+        return result_document(
+            request, "result", "Canceled", "The task has been cancelled successfully."
+        )
+    return result_document(
+        request, "result", "TaskComplete", "The task completed before it could be cancelled."
+    )
 
 
 # -- task_list --------------------------------------------------------------------------------
