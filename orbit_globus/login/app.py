@@ -12,10 +12,13 @@ asking Globus Auth each time. Service URLs come from globus-sdk's own environmen
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import globus_sdk
+from globus_sdk.config import get_environment_name
 from globus_sdk.globus_app.config import resolve_by_login_flow
 from globus_sdk.scopes import AuthScopes, TransferScopes
+from globus_sdk.token_storage import JSONTokenStorage
 from globus_sdk.transport import RetryConfig
 
 from orbit_globus.streams.errors import StreamsError
@@ -36,6 +39,20 @@ def retry_config() -> RetryConfig:
     return RetryConfig(max_retries=MAX_RETRIES, max_sleep=MAX_RETRY_SLEEP)
 
 
+def token_storage(client_id: str) -> JSONTokenStorage:
+    """globus-sdk's JSON storage at its usual place, `~/.globus/app/<client>/<app>/`, with
+    the directories this creates made 0700 (the SDK writes the file 0600 but leaves the
+    directories to the umask)."""
+    environment = get_environment_name()
+    directory = Path.home() / ".globus" / "app" / client_id / APP_NAME
+    for level in reversed([directory, *directory.parents][:4]):
+        if not level.is_dir():
+            level.mkdir(mode=0o700)
+            level.chmod(0o700)
+    name = "tokens.json" if environment == "production" else f"{environment}-tokens.json"
+    return JSONTokenStorage(directory / name)
+
+
 def uses_client_credentials() -> bool:
     return bool(os.environ.get(CLIENT_ID_ENV) and os.environ.get(CLIENT_SECRET_ENV))
 
@@ -54,7 +71,10 @@ def make_app(*, interactive: bool = False) -> globus_sdk.GlobusApp:
             APP_NAME,
             login_client=login_client,
             scope_requirements=scopes,
-            config=globus_sdk.GlobusAppConfig(token_validation_error_handler=None),
+            config=globus_sdk.GlobusAppConfig(
+                token_storage=token_storage(os.environ[CLIENT_ID_ENV]),
+                token_validation_error_handler=None,
+            ),
         )
     native_client_id = os.environ.get(NATIVE_CLIENT_ID_ENV)
     if not native_client_id:
@@ -73,6 +93,7 @@ def make_app(*, interactive: bool = False) -> globus_sdk.GlobusApp:
         ),
         scope_requirements=scopes,
         config=globus_sdk.GlobusAppConfig(
+            token_storage=token_storage(native_client_id),
             request_refresh_tokens=True,
             token_validation_error_handler=resolve_by_login_flow if interactive else None,
         ),

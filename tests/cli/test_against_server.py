@@ -309,6 +309,7 @@ def test_login_whoami_logout_with_client_credentials(listener, sim_env):
     assert who["id"] == sim_env["GLOBUS_STREAMS_CLIENT_ID"]
     tokens = list((listener.home / ".globus").rglob("tokens.json"))
     assert tokens and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in tokens)
+    assert all(stat.S_IMODE(p.parent.stat().st_mode) == 0o700 for p in tokens)
     listener.ok("logout")
 
 

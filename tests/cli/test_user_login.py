@@ -74,6 +74,7 @@ def test_without_any_credentials_the_cli_names_the_variables(isolated_env, run):
 def test_stored_login_is_used_and_refreshed_silently(user_sim, run):
     path = store_login(user_sim)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
     run.ok("tunnel", "list")
 
     assert user_sim.expire_tokens() >= 1  # the service now refuses the stored access token
