@@ -1,0 +1,82 @@
+"""The transfer-data control routes over the loopback server's control API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import globus_sdk
+import orbit_sim
+import pytest
+import requests
+from orbit_sim.services.transfer.control import register_control
+
+from tests.sim.transfer_data.conftest import Harness
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[Harness, str]]:
+    sim = orbit_sim.Simulator(clock="virtual")
+    # What control/urls.py does once it registers these routes.
+    register_control(sim.routers["control"])
+    server = orbit_sim.serve(sim)
+    try:
+        env = server.env
+        harness = Harness(
+            sim,
+            "loopback",
+            auth_url=env["GLOBUS_SDK_SERVICE_URL_AUTH"],
+            transfer_url=env["GLOBUS_SDK_SERVICE_URL_TRANSFER"],
+        )
+        yield harness, env["ORBIT_SIM_URL"]
+    finally:
+        server.stop()
+        sim.close()
+
+
+def test_files_rates_and_quota_through_the_control_api(served: tuple[Harness, str]) -> None:
+    harness, control = served
+    c1, c2 = harness.collection_1, harness.collection_2
+    put = requests.post(
+        f"{control}/transfer/collections/{c1}/files",
+        json={"path": "/~/new/data.bin", "size": 5_000_000},
+        timeout=10,
+    )
+    assert put.status_code == 200 and put.json()["path"] == "/home/share/godata/new/data.bin"
+    rates = requests.put(
+        f"{control}/transfer/rates",
+        json={"bytes_per_second": 1e6, "seconds_per_file": 0},
+        timeout=10,
+    )
+    assert rates.json()["bytes_per_second"] == 1e6
+
+    tc = harness.transfer_client()
+    assert tc.operation_stat(c1, "/~/new/data.bin")["size"] == 5_000_000
+    tdata = globus_sdk.TransferData(c1, c2)
+    tdata.add_item("/~/new/data.bin", "/~/data.bin")
+    task_id = tc.submit_transfer(tdata)["task_id"]
+    requests.post(f"{control}/clock/advance", json={"seconds": 2}, timeout=10)
+    assert tc.get_task(task_id)["bytes_transferred"] == 2_000_000
+
+    quota = requests.put(
+        f"{control}/transfer/collections/{c2}/quota", json={"quota_bytes": 10}, timeout=10
+    )
+    assert quota.json()["quota_bytes"] == 10
+    assert harness.collection(c2).quota_bytes == 10
+
+
+def test_bad_control_input_is_a_400(served: tuple[Harness, str]) -> None:
+    harness, control = served
+    both = requests.post(
+        f"{control}/transfer/collections/{harness.collection_1}/files",
+        json={"path": "/~/x", "size": 1, "content": "y"},
+        timeout=10,
+    )
+    assert both.status_code == 400 and "exactly one" in both.json()["message"]
+    unknown = requests.put(f"{control}/transfer/rates", json={"speed": 3}, timeout=10)
+    assert unknown.status_code == 400
+    missing = requests.put(
+        f"{control}/transfer/collections/00000000-0000-0000-0000-000000000000/quota",
+        json={"quota_bytes": 1},
+        timeout=10,
+    )
+    assert missing.status_code == 404
