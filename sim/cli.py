@@ -9,19 +9,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
+import trustme
 from orbit_sim.core.gateway import Gateway
 from orbit_sim.core.simulator import Simulator
 from orbit_sim.faults import parse_fault_spec
 from orbit_sim.server import serve as start_server
 
 
-def _stream_gateway(wan_tls: bool, host: str) -> Any | None:
+def _stream_gateway(wan_tls: bool, host: str, ca: trustme.CA) -> Any | None:
     """The real stream gateway when orbit_sim.streams is available, else None."""
     try:
         from orbit_sim.streams import StreamGateway
     except ImportError:
         return None
-    return StreamGateway(wan_tls=wan_tls, host=host)
+    return StreamGateway(wan_tls=wan_tls, host=host, ca=ca)
 
 
 def _parse_faults(specs: Sequence[str]) -> list[Any]:
@@ -73,14 +74,16 @@ def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    gateway = _stream_gateway(wan_tls, host)
+    # One CA for the GCS managers and the access points' WAN certificates ($ORBIT_SIM_CA).
+    ca = trustme.CA(organization_name="orbit-sim")
+    gateway = _stream_gateway(wan_tls, host, ca)
     sim = Simulator(clock, gateway=gateway, lan_auth=lan_auth == "required")  # type: ignore[arg-type]
     if gateway is not None:
         gateway.bind(sim)
     for fault in faults:
         sim.add_fault(fault)
     try:
-        handle = start_server(sim, host=host, port=port)
+        handle = start_server(sim, host=host, port=port, ca=ca)
     except OSError as err:
         _shutdown_gateway(sim.gateway)
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None

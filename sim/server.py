@@ -29,7 +29,6 @@ from orbit_sim.core.http import Request, Response
 from orbit_sim.core.simulator import Simulator
 
 PREFIXES = {"/auth": "auth", "/transfer": "transfer", "/control": "control"}
-TICK_INTERVAL = 0.25
 _REASONS = BaseHTTPRequestHandler.responses
 
 
@@ -180,7 +179,6 @@ class ServerHandle:
     _servers: list[_SimServer] = field(repr=False)
     _threads: list[threading.Thread] = field(repr=False)
     _state_dir: Path | None = field(repr=False)
-    _stop_ticker: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def state_dir(self) -> Path:
@@ -241,7 +239,6 @@ class ServerHandle:
         return target
 
     def stop(self) -> None:
-        self._stop_ticker.set()
         for server in self._servers:
             server.close_all()
         for thread in self._threads:
@@ -272,12 +269,6 @@ def _start(server: _SimServer, name: str) -> threading.Thread:
     )
     thread.start()
     return thread
-
-
-def _tick_until(sim: Simulator, stop: threading.Event) -> None:
-    # Real clocks move by themselves: apply expiry even when no request arrives.
-    while not stop.wait(TICK_INTERVAL):
-        sim.tick()
 
 
 def serve(
@@ -337,13 +328,4 @@ def serve(
         _threads=threads,
         _state_dir=owned_dir,
     )
-    if not sim.clock.is_virtual:
-        ticker = threading.Thread(
-            target=_tick_until,
-            args=(sim, handle._stop_ticker),
-            name="orbit-sim-ticker",
-            daemon=True,
-        )
-        ticker.start()
-        threads.append(ticker)
     return handle

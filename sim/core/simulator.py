@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from orbit_sim.services.transfer.models import TransferBackend
 
 SERVICES = ("auth", "transfer", "gcs", "control")
+# How often a real clock's due changes (expiry closing the gateway) are applied unprompted.
+TICK_INTERVAL = 0.25
 
 
 def _routers() -> dict[str, Router]:
@@ -61,6 +63,12 @@ class Simulator:
         self._last_tick: float | None = None
         self._build_state()
         self.clock.on_advance(lambda _now: self.tick())
+        self._stop_ticking = threading.Event()
+        if not self.clock.is_virtual:
+            # A real clock moves by itself: apply expiry even when no request arrives.
+            threading.Thread(
+                target=self._tick_until_closed, name="orbit-sim-ticker", daemon=True
+            ).start()
 
     def _build_state(self) -> None:
         from orbit_sim.faults.base import FaultSet
@@ -113,6 +121,10 @@ class Simulator:
             self._last_tick = now
             self.transfer.tick(now)
 
+    def _tick_until_closed(self) -> None:
+        while not self._stop_ticking.wait(TICK_INTERVAL):
+            self.tick()
+
     def advance(self, seconds: float) -> float:
         """Move the clock forward; due state changes happen before this returns."""
         return self.clock.advance(seconds)
@@ -162,6 +174,7 @@ class Simulator:
 
     def close(self) -> None:
         """Close every tunnel's gateway resources (and the default gateway itself)."""
+        self._stop_ticking.set()
         with self.lock:
             self.transfer.shutdown()
             if self._owns_gateway and isinstance(self.gateway, PortOnlyGateway):

@@ -71,3 +71,18 @@ def test_port_only_gateway_reserves_distinct_ports_and_moves_on_restart() -> Non
                 probe.bind(("127.0.0.1", int(after or 0)))
         finally:
             probe.close()
+
+
+def test_real_clock_expiry_is_applied_without_any_request() -> None:
+    import time
+
+    gateway = RecordingGateway()
+    with Simulator("real", gateway=gateway) as sim:
+        tunnel_id = _active(sim, lifetime_mins=1)
+        with sim.lock:
+            sim.transfer.get_tunnel(tunnel_id).created_time -= 60  # its minute is up
+        deadline = time.monotonic() + 10
+        while ("close", tunnel_id) not in gateway.calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ("close", tunnel_id) in gateway.calls
+        assert sim.transfer.get_tunnel(tunnel_id).state == "STOPPED"
