@@ -16,6 +16,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -116,9 +117,13 @@ def build(arch: str = "host", out_dir: str | Path = DEFAULT_OUT, force: bool = F
     return [build_one(a, Path(out_dir), force) for a in arches_for(arch)]
 
 
-def build_program(arch: str, sources: list[Path], output: Path, extra: list[str] = ()) -> Path:
-    """Build a small C program (C unit tests, test clients) for `arch` against glibc 2.17."""
-    command = [*zig_cc(arch), *COMMON_FLAGS, *extra, *map(str, sources), *LINK_LIBS]
+def build_program(
+    arch: str, sources: list[Path], output: Path, extra: Sequence[str] = (), native: bool = False
+) -> Path:
+    """Build a small C program (C unit tests, test clients) for `arch` against glibc 2.17,
+    or, with `native`, for this machine's own libc (what sanitizer runtimes need)."""
+    compiler = [sys.executable, "-m", "ziglang", "cc"] if native else zig_cc(arch)
+    command = [*compiler, *COMMON_FLAGS, *extra, *map(str, sources), *LINK_LIBS]
     return compile_to(Path(output), command)
 
 

@@ -1,22 +1,38 @@
-"""The C core's own unit tests (libintercept/tests/test_core.c), built with zig for this
-machine and linked without the hooks."""
+"""The C core's own tests, built with zig for this machine and linked without the hooks:
+unit tests (libintercept/tests/test_core.c) and a concurrency test under ThreadSanitizer
+(libintercept/tests/test_threads.c)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 from tests.intercept.conftest import ROOT
 
+C_TESTS = ROOT / "libintercept" / "tests"
+CORE_INCLUDE = ["-I", str(ROOT / "libintercept" / "src" / "core")]
+
+
+def _run(program: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [program],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
+    )
+
 
 def test_core_unit_tests(build_module, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     program = build_module.build_program(
         build_module.host_arch(),
-        [*build_module.core_sources(), ROOT / "libintercept" / "tests" / "test_core.c"],
+        [*build_module.core_sources(), C_TESTS / "test_core.c"],
         tmp_path / "test_core",
-        ["-I", str(ROOT / "libintercept" / "src" / "core")],
+        CORE_INCLUDE,
     )
-    result = subprocess.run([program], capture_output=True, text=True, timeout=60, check=False)
+    result = _run(program)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:-1] == [
         "ok sha256 hmac",
@@ -25,3 +41,17 @@ def test_core_unit_tests(build_module, tmp_path: Path) -> None:  # type: ignore[
         "ok addrmap",
         "ok gsla",
     ]
+
+
+def test_core_threads_under_thread_sanitizer(build_module, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = build_module.build_program(
+        build_module.host_arch(),
+        [*build_module.core_sources(), C_TESTS / "test_threads.c"],
+        tmp_path / "test_threads",
+        [*CORE_INCLUDE, "-fsanitize=thread", "-g", "-O1"],
+        native=True,
+    )
+    result = _run(program, TSAN_OPTIONS="halt_on_error=1 exitcode=66")
+    assert "ThreadSanitizer" not in result.stderr, result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok threads\n"
