@@ -261,3 +261,23 @@ def test_python_client_refuses_c_server_with_other_secret(native: InterceptLibra
         assert not isinstance(caught.value, RefusedByPeer)  # the client caught the bad proof
         client_sock.close()
         assert serving.result() == errno.ECONNREFUSED
+
+
+def test_c_server_rejects_wrong_client_proof(native: InterceptLibrary, pair) -> None:  # type: ignore[no-untyped-def]
+    client_sock, server_sock = pair
+    tid, sid = uuid.uuid4(), uuid.uuid4()
+    hello = ClientHandshake(tunnel_id=tid, secret=SECRET, secret_id=sid).start()
+
+    def forge() -> bytes:
+        client_sock.sendall(hello)
+        client_sock.recv(72, socket.MSG_WAITALL)
+        client_sock.sendall(b"GSLA\x01\x00\x00\x00" + bytes(32) + APP_BYTES)  # forged proof
+        return client_sock.recv(8, socket.MSG_WAITALL)
+
+    client = Background(forge)
+    with native.server(tunnel_id=tid, secret=SECRET, secret_id=sid) as server:
+        assert server.run(server_sock, timeout=10) == errno.ECONNREFUSED
+        assert server.status is Status.AUTH_FAILED
+    assert client.result() == b"GSLA\x01" + bytes([Status.AUTH_FAILED, 0, 0])
+    # the server read exactly HELLO and RESPONSE; the application bytes were not consumed
+    assert server_sock.recv(len(APP_BYTES), socket.MSG_WAITALL) == APP_BYTES
