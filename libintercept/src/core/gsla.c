@@ -101,16 +101,25 @@ size_t gsla_needed(const gsla *hs)
     }
 }
 
+/* client: checks a CHALLENGE's or RESULT's header and status; 1 when the server said OK,
+ * else ends the handshake (peer misbehaved, or refused by the peer). */
+static int server_said_ok(gsla *hs, const uint8_t *in)
+{
+    enum gsla_status bad = check_header(in);
+    if (bad == GSLA_OK && !known_status(in[5]))
+        bad = GSLA_BAD_MESSAGE;
+    if (bad != GSLA_OK)
+        end(hs, GSLA_REFUSED, bad, GSLA_PEER_MISBEHAVED);
+    else if (in[5] != GSLA_OK)
+        end(hs, GSLA_REFUSED, (enum gsla_status)in[5], GSLA_REFUSED_BY_PEER);
+    return bad == GSLA_OK && in[5] == GSLA_OK;
+}
+
 /* client: CHALLENGE in, RESPONSE out */
 static enum gsla_state on_challenge(gsla *hs, const uint8_t *in, uint8_t *out, size_t *out_len)
 {
-    enum gsla_status bad = check_header(in);
-    if (bad != GSLA_OK)
-        return end(hs, GSLA_REFUSED, bad, GSLA_PEER_MISBEHAVED);
-    if (!known_status(in[5]))
-        return end(hs, GSLA_REFUSED, GSLA_BAD_MESSAGE, GSLA_PEER_MISBEHAVED);
-    if (in[5] != GSLA_OK)
-        return end(hs, GSLA_REFUSED, (enum gsla_status)in[5], GSLA_REFUSED_BY_PEER);
+    if (!server_said_ok(hs, in))
+        return hs->state;
     uint8_t expected[GSI_SHA256_SIZE];
     proof(&hs->key, SERVER_LABEL, hs->hello, GSLA_HELLO_SIZE, in + 8, GSLA_NONCE_SIZE, expected);
     if (!gsi_ct_equal(expected, in + 40, GSI_SHA256_SIZE))
@@ -125,13 +134,8 @@ static enum gsla_state on_challenge(gsla *hs, const uint8_t *in, uint8_t *out, s
 /* client: RESULT in, nothing out */
 static enum gsla_state on_result(gsla *hs, const uint8_t *in)
 {
-    enum gsla_status bad = check_header(in);
-    if (bad != GSLA_OK)
-        return end(hs, GSLA_REFUSED, bad, GSLA_PEER_MISBEHAVED);
-    if (!known_status(in[5]))
-        return end(hs, GSLA_REFUSED, GSLA_BAD_MESSAGE, GSLA_PEER_MISBEHAVED);
-    if (in[5] != GSLA_OK)
-        return end(hs, GSLA_REFUSED, (enum gsla_status)in[5], GSLA_REFUSED_BY_PEER);
+    if (!server_said_ok(hs, in))
+        return hs->state;
     return end(hs, GSLA_ESTABLISHED, GSLA_OK, GSLA_NOT_REFUSED);
 }
 
