@@ -8,7 +8,6 @@ import globus_sdk
 import orbit_sim
 import pytest
 import requests
-from orbit_sim.services.transfer.control import register_control
 
 from tests.sim.transfer_data.conftest import Harness
 
@@ -16,8 +15,6 @@ from tests.sim.transfer_data.conftest import Harness
 @pytest.fixture
 def served() -> Iterator[tuple[Harness, str]]:
     sim = orbit_sim.Simulator(clock="virtual")
-    # What control/urls.py does once it registers these routes.
-    register_control(sim.routers["control"])
     server = orbit_sim.serve(sim)
     try:
         env = server.env
@@ -62,6 +59,14 @@ def test_files_rates_and_quota_through_the_control_api(served: tuple[Harness, st
     )
     assert quota.json()["quota_bytes"] == 10
     assert harness.collection(c2).quota_bytes == 10
+
+
+def test_controls_survive_a_reset(served: tuple[Harness, str]) -> None:
+    harness, control = served
+    assert requests.post(f"{control}/reset", json={}, timeout=10).status_code == 200
+    assert requests.get(f"{control}/transfer/rates", timeout=10).status_code == 200
+    routes = [r.pattern for r in harness.sim.routers["control"].routes]
+    assert routes.count("/transfer/rates") == 2  # GET and PUT, registered once
 
 
 def test_bad_control_input_is_a_400(served: tuple[Harness, str]) -> None:
