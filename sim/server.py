@@ -13,6 +13,7 @@ document and `GCSClient` use). Threaded, HTTP/1.1 keep-alive, one `sendall` per 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -28,6 +29,7 @@ import trustme
 from orbit_sim.core.http import Request, Response
 from orbit_sim.core.simulator import Simulator
 
+log = logging.getLogger("orbit_sim.server")
 PREFIXES = {"/auth": "auth", "/transfer": "transfer", "/control": "control"}
 _REASONS = BaseHTTPRequestHandler.responses
 
@@ -64,7 +66,21 @@ class _Handler(BaseHTTPRequestHandler):
                 service=service,
                 endpoint_id=self.server.endpoint_id,
             )
-            response = self.server.sim.handle(request)
+            try:
+                response = self.server.sim.handle(request)
+            except Exception:
+                # A simulator bug: say so (500, logged) instead of a silently dropped
+                # connection that the SDK would retry.
+                log.exception("orbit-sim: unhandled error for %r", request)
+                response = Response.json(
+                    {
+                        "code": "InternalError",
+                        "message": "orbit-sim raised an unexpected error (see its log)",
+                        "request_id": request.request_id,
+                        "resource": request.path,
+                    },
+                    status=500,
+                )
         if response.drop_connection:
             # The fault: close without a single byte of reply.
             self.close_connection = True

@@ -180,3 +180,19 @@ def test_server_reads_chunked_bodies_and_keeps_the_connection(
         assert reply.request.headers["Transfer-Encoding"] == "chunked"
         assert reply.status_code == 200 and reply.json()["scope"] == TRANSFER_ALL
         assert session.get(handle.control_url + "/clock").status_code == 200
+
+
+def test_a_handler_bug_is_a_logged_500_not_a_dropped_connection(
+    served: tuple[ServerHandle, SimControl], caplog: pytest.LogCaptureFixture
+) -> None:
+    import requests
+
+    handle, _ = served
+
+    def broken(sim: object, request: object) -> dict[str, str]:
+        raise RuntimeError("simulated bug")
+
+    handle.sim.routers["control"].add("GET", "/boom", broken, auth=False)
+    reply = requests.get(handle.control_url + "/boom", timeout=5)
+    assert reply.status_code == 500 and reply.json()["code"] == "InternalError"
+    assert "simulated bug" in caplog.text
