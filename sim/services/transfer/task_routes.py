@@ -462,6 +462,16 @@ def task_skipped_errors(sim: Simulator, request: Request) -> dict[str, Any]:
     return _marker_page(request, task.skipped_errors, "skipped_errors")
 
 
+def task_pause_info(sim: Simulator, request: Request) -> dict[str, Any]:
+    _owned_task(sim, request)  # the simulator never pauses tasks
+    return {
+        "DATA_TYPE": "pause_info_limited",
+        "pause_rules": [],
+        "source_pause_message": None,
+        "destination_pause_message": None,
+    }
+
+
 def register(router: Router) -> None:
     router.add("GET", "/v0.10/submission_id", get_submission_id)
     router.add("POST", "/v0.10/transfer", submit_transfer)
@@ -473,3 +483,4 @@ def register(router: Router) -> None:
     router.add("GET", "/v0.10/task/{task_id}/event_list", task_event_list)
     router.add("GET", "/v0.10/task/{task_id}/successful_transfers", task_successful_transfers)
     router.add("GET", "/v0.10/task/{task_id}/skipped_errors", task_skipped_errors)
+    router.add("GET", "/v0.10/task/{task_id}/pause_info", task_pause_info)

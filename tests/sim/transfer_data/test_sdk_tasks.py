@@ -131,6 +131,7 @@ def test_missing_source_fails_with_fatal_error(
     assert task["status"] == "FAILED"
     assert task["fatal_error"]["code"] == "FILE_NOT_FOUND"
     assert "nope.txt" in task["fatal_error"]["description"]
+    assert tc.task_pause_info(task_id)["pause_rules"] == []
     events = tc.task_event_list(task_id)
     assert any(event["code"] == "FILE_NOT_FOUND" and event["is_error"] for event in events)
 
