@@ -265,3 +265,27 @@ def test_task_wait_on_a_real_clock() -> None:
             assert tc.get_task(task_id)["status"] == "SUCCEEDED"
     finally:
         sim.close()
+
+
+def test_a_large_recursive_transfer_runs_to_succeeded(inprocess: Harness) -> None:
+    c1, c2 = inprocess.collection_1, inprocess.collection_2
+    fs = inprocess.collection(c1).fs
+    now = inprocess.sim.clock.now()
+    for index in range(20_000):
+        fs.write_file(
+            f"/~/vol/d{index // 500:03}/f{index % 500:03}",
+            now,
+            size=index % 4096 + 1,
+            parents=index % 500 == 0,
+        )
+    tc = inprocess.transfer_client()
+    task_id = submit(tc, c1, c2, [("/~/vol/", "/~/vol/", True)])
+    inprocess.sim.advance(3600)
+    task = tc.get_task(task_id)
+    assert (task["status"], task["files_transferred"], task["directories"]) == (
+        "SUCCEEDED",
+        20_000,
+        41,
+    )
+    dest = inprocess.collection(c2).fs
+    assert dest.used_bytes - 12 == sum(index % 4096 + 1 for index in range(20_000))
