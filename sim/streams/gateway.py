@@ -33,7 +33,8 @@ from .pipes import PipePool
 from .pump import READ_SIZE
 from .relay import Relay, close_socket
 from .tls import WanTls, access_point_hostname
-from .wan import PREAMBLE_SIZE, open_tcp, recv_exactly, send_all, tls_handshake
+from .tlsio import RAW_READ, TlsChannel
+from .wan import PREAMBLE_SIZE, Stream, open_tcp, recv_exactly, send_all, tls_handshake
 
 if TYPE_CHECKING:
     from orbit_sim.core.simulator import Simulator
@@ -52,10 +53,10 @@ def _pair(sides: TunnelSides) -> tuple[str, str]:
     return sides.initiator_ap, sides.listener_ap
 
 
-def _discard_wan(task: asyncio.Task[socket.socket]) -> None:
+def _discard_wan(task: asyncio.Task[Stream]) -> None:
     """Close the WAN connection a failed set-up no longer needs, whenever it is ready."""
 
-    def close_result(done: asyncio.Task[socket.socket]) -> None:
+    def close_result(done: asyncio.Task[Stream]) -> None:
         if not done.cancelled() and done.exception() is None:
             close_socket(done.result(), reset=True)
 
@@ -205,7 +206,8 @@ class StreamGateway:
         self._wan: dict[str, _WanPoint] = {}
         self._last_port: dict[str, int] = {}
         self._pool = PipePool()
-        self._buffer = bytearray(READ_SIZE)
+        self._buffer = bytearray(READ_SIZE)  # plaintext, shared by every pump on the loop
+        self._scratch = bytearray(RAW_READ)  # ciphertext on its way into OpenSSL
         self._thread = LoopThread()
         self._loop = self._thread.loop
         self._closed = False
@@ -364,8 +366,8 @@ class StreamGateway:
 
     def _relay(
         self,
-        a: socket.socket,
-        b: socket.socket,
+        a: Stream,
+        b: Stream,
         faults: ConnectionFaults,
         legs: tuple[tuple[int, ...], tuple[int, ...]],
         owners: tuple[_Members, ...],
@@ -397,7 +399,7 @@ class StreamGateway:
         backend, sides = self.backend, point.sides
         self._refresh_faults()
         faults = ConnectionFaults(self.board, point.id)
-        owned = [app]
+        owned: list[Stream] = [app]
         claimed = False
         # Arrow 2 is set up while arrow 1 authenticates; it carries nothing until then.
         wan_task = self._loop.create_task(self._connect_wan(point, faults))
@@ -439,7 +441,7 @@ class StreamGateway:
             if not claimed:
                 _discard_wan(wan_task)
 
-    async def _connect_wan(self, point: _TunnelPoint, faults: ConnectionFaults) -> socket.socket:
+    async def _connect_wan(self, point: _TunnelPoint, faults: ConnectionFaults) -> Stream:
         """Arrow 2 up to the end of its TLS handshake (the preamble is sent later)."""
         if faults.active("refuse", 2):
             raise ConnectionRefusedError("WAN connection refused by a fault")
@@ -448,7 +450,7 @@ class StreamGateway:
             raise TimeoutError("WAN handshake stalled")
         return await self._open_wan(point.sides, corrupt=faults.active("corrupt_handshake", 2))
 
-    async def _open_wan(self, sides: TunnelSides, corrupt: bool = False) -> socket.socket:
+    async def _open_wan(self, sides: TunnelSides, corrupt: bool = False) -> Stream:
         wan_port = self._wan_point(sides.listener_ap).listener.port
         wan = await open_tcp(self._loop, (self.host, wan_port))
         if self.tls is None:
@@ -459,20 +461,22 @@ class StreamGateway:
                 ctx, session = self.tls.rogue_client_context(), None
             else:
                 ctx, session = self.tls.client_context(pair[0]), self.tls.session(*pair)
-            wan = ctx.wrap_socket(
+            channel = TlsChannel(
                 wan,
+                ctx,
+                server_side=False,
+                scratch=self._scratch,
                 server_hostname=access_point_hostname(sides.listener_ap),
-                do_handshake_on_connect=False,
                 session=session,
             )
             async with asyncio.timeout(self.handshake_timeout):
-                await tls_handshake(self._loop, wan)
+                await tls_handshake(self._loop, channel)
             if not corrupt:
-                self.tls.remember(*pair, wan.session)
+                self.tls.remember(*pair, channel.session)
         except BaseException:
             close_socket(wan, reset=True)
             raise
-        return wan
+        return channel
 
     async def _warm_up(self, sides: TunnelSides) -> None:
         """One WAN handshake ahead of the first connection, so it can resume a session."""
@@ -489,11 +493,11 @@ class StreamGateway:
         """Arrow 2 in, arrow 3 out."""
         assert self.backend is not None
         backend = self.backend
-        owned = [wan]
+        owned: list[Stream] = [wan]
         try:
             if self.tls is not None:
                 ctx = self.tls.server_context(wan_point.access_point_id)
-                wan = ctx.wrap_socket(wan, server_side=True, do_handshake_on_connect=False)
+                wan = TlsChannel(wan, ctx, server_side=True, scratch=self._scratch)
                 owned[0] = wan
                 async with asyncio.timeout(self.handshake_timeout):
                     await tls_handshake(self._loop, wan)

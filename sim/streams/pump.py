@@ -1,9 +1,9 @@
 """A pump moves one direction of one relay: bytes from `src` to `dst` until `src` ends.
 
 Three ways to move bytes, picked per read:
-- splice: both sockets plain and no fault on the way: socket -> pipe -> socket in the
-  kernel, no copy through Python;
-- copy: a TLS socket on either side: read into the loop's shared buffer, write at once,
+- splice: both ends plain sockets and no fault on the way: socket -> pipe -> socket in
+  the kernel, no copy through Python;
+- copy: a TLS channel on either side: read into the loop's shared buffer, write at once,
   keep only what the peer did not take;
 - shaped: a fault applies: pieces wait in a queue until their time (latency, bandwidth),
   may be dropped (blackhole), or end the connection after a byte count (reset).
@@ -19,7 +19,6 @@ import contextlib
 import fcntl
 import os
 import socket
-import ssl
 import struct
 import termios
 from collections import deque
@@ -27,14 +26,18 @@ from collections.abc import Callable
 
 from .pipes import Pipe, PipePool
 from .shaping import Chain, Piece
+from .tlsio import TlsChannel
 
 SPLICE_FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
 READ_SIZE = 256 * 1024
+RECORD_ROOM = 16 * 1024 + 256  # a whole TLS record's plaintext fits
 HIGH_WATER = 1 << 20  # queued bytes above which a shaped pump stops reading
 RESET_WAIT_STEPS = 400  # x 5 ms: how long a reset waits for the peer to take its bytes
 
+Stream = socket.socket | TlsChannel
 
-class ResetRequested(Exception):
+
+class ResetRequested(ConnectionResetError):
     """A fault asked for the connection to be reset."""
 
 
@@ -43,25 +46,19 @@ EndCallback = Callable[["Pump", BaseException | None], None]
 ChainSource = Callable[[], Chain | None]
 
 
-def unsent_bytes(sock: socket.socket) -> int:
+def unsent_bytes(sock: Stream) -> int:
     try:
         return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
     except OSError:
         return 0
 
 
-def half_close(sock: socket.socket) -> None:
-    # ssl.SSLSocket.shutdown() would drop the TLS state the other direction still needs;
-    # the plain socket's shutdown sends the FIN and leaves TLS alone.
-    socket.socket.shutdown(sock, socket.SHUT_WR)
-
-
 class Pump:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        src: socket.socket,
-        dst: socket.socket,
+        src: Stream,
+        dst: Stream,
         *,
         pool: PipePool,
         buffer: bytearray,
@@ -77,7 +74,8 @@ class Pump:
         self._view = memoryview(buffer)
         self._chain_source = chain
         self._on_end = on_end
-        self._plain = not isinstance(src, ssl.SSLSocket) and not isinstance(dst, ssl.SSLSocket)
+        self._tls_src = isinstance(src, TlsChannel)
+        self._plain = not (self._tls_src or isinstance(dst, TlsChannel))
         self._pipe: Pipe | None = None
         self._in_pipe = 0
         self._queue: deque[Piece] = deque()
@@ -88,12 +86,14 @@ class Pump:
         self._writing = False
         self._eof = False
         self.done = False
-        self.moved = 0
 
     # -- registration ---------------------------------------------------------------------
 
     def start(self) -> None:
         self._want_read(True)
+        if self._tls_src:
+            # Records read along with the handshake or preamble wait inside OpenSSL.
+            self._loop.call_soon(self._read_buffered)
 
     def stop(self) -> None:
         """Unregister everything; the sockets are closed by the owner."""
@@ -112,6 +112,8 @@ class Pump:
         if on and not self._reading and not self._eof:
             self._loop.add_reader(self._src_fd, self._on_readable)
             self._reading = True
+            if self._tls_src:
+                self._loop.call_soon(self._read_buffered)
         elif not on and self._reading:
             self._loop.remove_reader(self._src_fd)
             self._reading = False
@@ -132,6 +134,10 @@ class Pump:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def _read_buffered(self) -> None:
+        if self._reading and not self.done:
+            self._on_readable()
+
     def _on_readable(self) -> None:
         try:
             chain = self._chain_source()
@@ -141,25 +147,25 @@ class Pump:
                 self._splice_in()
             else:
                 self._copy_in()
-        except (BlockingIOError, ssl.SSLWantReadError, InterruptedError):
+        except (BlockingIOError, InterruptedError):
             pass
-        except ssl.SSLWantWriteError:
-            pass  # TLS 1.3 without renegotiation: retried on the next readable event
-        except ResetRequested as exc:
-            self._end(exc)
-        except OSError as exc:
+        except OSError as exc:  # resets, broken pipes, TLS errors, a reset fault
             self._end(exc)
 
     def _splice_in(self) -> None:
         if self._pipe is None:
             self._pipe = self._pool.get()
-        n = os.splice(self._src_fd, self._pipe.write_fd, self._pipe.size, flags=SPLICE_FLAGS)
+        try:
+            n = os.splice(self._src_fd, self._pipe.write_fd, self._pipe.size, flags=SPLICE_FLAGS)
+        except BlockingIOError:
+            self._pool.put(self._pipe)  # a spurious wake-up: hold no pipe while idle
+            self._pipe = None
+            raise
         if n == 0:
             self._pool.put(self._pipe)
             self._pipe = None
             self._at_eof()
             return
-        self.moved += n
         self._in_pipe = n
         self._splice_out()
 
@@ -182,33 +188,44 @@ class Pump:
         view = self._view
         filled = 0
         eof = False
-        # A TLS socket hands out one record per read: gather several before writing.
-        while filled < READ_SIZE:
+        full = False
+        # A TLS channel hands out one record per read: gather many before writing once.
+        while True:
             try:
                 n = self.src.recv_into(view[filled:])
-            except (BlockingIOError, ssl.SSLWantReadError):
+            except BlockingIOError:
                 break
             if n == 0:
                 eof = True
                 break
             filled += n
-            if not isinstance(self.src, ssl.SSLSocket):
+            if not self._tls_src:
+                break
+            if READ_SIZE - filled < RECORD_ROOM:
+                full = True
                 break
         if filled:
-            self.moved += filled
             if self._chain is None:
                 self._enqueue_plain(view[:filled])
             else:
                 self._enqueue(self._chain.feed([(self._loop.time(), bytes(view[:filled]))]))
         if eof:
             self._at_eof()
-        elif self._queued >= HIGH_WATER or (self._chain is None and self._queue):
+        elif self._queued >= HIGH_WATER or (self._chain is None and self._blocked()):
             self._want_read(False)
+        elif full:
+            self._loop.call_soon(self._read_buffered)
+
+    def _blocked(self) -> bool:
+        """Bytes wait for the destination: queued pieces, or a TLS channel's ciphertext."""
+        return bool(self._queue) or (isinstance(self.dst, TlsChannel) and self.dst.backlog > 0)
 
     def _enqueue_plain(self, data: memoryview) -> None:
         if not self._queue:
             sent = self._send(data)
             if sent == len(data):
+                if self._blocked():  # TLS: encrypted bytes wait for room
+                    self._want_write(True)
                 return
             data = data[sent:]
         # Keep only what the peer did not take: the shared buffer is reused by the next read.
@@ -232,7 +249,7 @@ class Pump:
     def _send(self, data: memoryview | bytes) -> int:
         try:
             return self.dst.send(data)
-        except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+        except BlockingIOError:
             return 0
 
     def _on_writable(self) -> None:
@@ -250,6 +267,9 @@ class Pump:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if isinstance(self.dst, TlsChannel) and not self.dst.flush():
+            self._want_write(True)
+            return
         now = self._loop.time()
         while self._queue:
             ready, data = self._queue[0]
@@ -265,11 +285,11 @@ class Pump:
                 break
             self._queue.popleft()
         else:
-            self._want_write(False)
+            self._want_write(self._blocked())
         if self._chain is not None and self._chain.reset and not self._queue:
             self._reset_once_sent()
             return
-        if not self._eof and (self._queued < HIGH_WATER if self._chain else not self._queue):
+        if not self._eof and (self._queued < HIGH_WATER if self._chain else not self._blocked()):
             self._want_read(True)
         self._finish_if_drained()
 
@@ -286,13 +306,11 @@ class Pump:
         self._timer = None
         try:
             self._flush()
-        except ResetRequested as exc:
-            self._end(exc)
         except OSError as exc:
             self._end(exc)
 
     def _finish_if_drained(self) -> None:
-        if self._eof and not self._queue and not self._in_pipe and not self.done:
+        if self._eof and not self._in_pipe and not self._blocked() and not self.done:
             with contextlib.suppress(OSError):  # a peer already gone needs no FIN
-                half_close(self.dst)
+                self.dst.shutdown(socket.SHUT_WR)
             self._end(None)

@@ -14,13 +14,13 @@ import struct
 from collections.abc import Callable
 
 from .pipes import PipePool
-from .pump import ChainSource, Pump
+from .pump import ChainSource, Pump, Stream
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
 log = logging.getLogger(__name__)
 
 
-def close_socket(sock: socket.socket, reset: bool = False) -> None:
+def close_socket(sock: Stream, reset: bool = False) -> None:
     try:
         if reset:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
@@ -33,8 +33,8 @@ class Relay:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        a: socket.socket,
-        b: socket.socket,
+        a: Stream,
+        b: Stream,
         *,
         pool: PipePool,
         buffer: bytearray,

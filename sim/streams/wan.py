@@ -8,10 +8,14 @@ import asyncio
 import socket
 import ssl
 
+from .tlsio import TlsChannel
+
 PREAMBLE_SIZE = 16
 
+Stream = socket.socket | TlsChannel
 
-async def _ready(loop: asyncio.AbstractEventLoop, fd: int, write: bool) -> None:
+
+async def ready(loop: asyncio.AbstractEventLoop, fd: int, write: bool) -> None:
     future = loop.create_future()
     add, remove = (
         (loop.add_writer, loop.remove_writer) if write else (loop.add_reader, loop.remove_reader)
@@ -23,40 +27,46 @@ async def _ready(loop: asyncio.AbstractEventLoop, fd: int, write: bool) -> None:
         remove(fd)
 
 
-async def tls_handshake(loop: asyncio.AbstractEventLoop, sock: ssl.SSLSocket) -> None:
+async def _flush(loop: asyncio.AbstractEventLoop, channel: TlsChannel) -> None:
+    while not channel.flush():
+        await ready(loop, channel.fileno(), write=True)
+
+
+async def tls_handshake(loop: asyncio.AbstractEventLoop, channel: TlsChannel) -> None:
     while True:
         try:
-            sock.do_handshake()
+            channel.tls.do_handshake()
+            done = True
+        except ssl.SSLWantReadError:
+            done = False
+        channel.take_ciphertext()
+        await _flush(loop, channel)
+        if done:
             return
-        except ssl.SSLWantReadError:
-            await _ready(loop, sock.fileno(), write=False)
-        except ssl.SSLWantWriteError:
-            await _ready(loop, sock.fileno(), write=True)
-
-
-async def send_all(loop: asyncio.AbstractEventLoop, sock: socket.socket, data: bytes) -> None:
-    if not isinstance(sock, ssl.SSLSocket):
-        await loop.sock_sendall(sock, data)
-        return
-    while data:
         try:
-            data = data[sock.send(data) :]
-        except ssl.SSLWantWriteError:
-            await _ready(loop, sock.fileno(), write=True)
-        except ssl.SSLWantReadError:
-            await _ready(loop, sock.fileno(), write=False)
+            channel.feed()
+        except BlockingIOError:
+            await ready(loop, channel.fileno(), write=False)
 
 
-async def recv_exactly(loop: asyncio.AbstractEventLoop, sock: socket.socket, size: int) -> bytes:
+async def send_all(loop: asyncio.AbstractEventLoop, stream: Stream, data: bytes) -> None:
+    if isinstance(stream, socket.socket):
+        await loop.sock_sendall(stream, data)
+        return
+    await _flush(loop, stream)
+    stream.send(data)
+    await _flush(loop, stream)
+
+
+async def recv_exactly(loop: asyncio.AbstractEventLoop, stream: Stream, size: int) -> bytes:
+    """Exactly `size` bytes; a TLS channel may read further records into OpenSSL, which
+    its pump then finds there."""
     buf = bytearray()
     while len(buf) < size:
         try:
-            chunk = sock.recv(size - len(buf))
-        except (BlockingIOError, ssl.SSLWantReadError):
-            await _ready(loop, sock.fileno(), write=False)
-            continue
-        except ssl.SSLWantWriteError:
-            await _ready(loop, sock.fileno(), write=True)
+            chunk = stream.recv(size - len(buf))
+        except BlockingIOError:
+            await ready(loop, stream.fileno(), write=False)
             continue
         if not chunk:
             raise ConnectionError("WAN peer closed before the preamble")

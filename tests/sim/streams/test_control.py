@@ -5,9 +5,8 @@ from __future__ import annotations
 import socket
 import time
 
-import pytest
-
 import orbit_sim
+import pytest
 from orbit_sim.control.client import SimControl
 
 from .apps import gsla_connect
