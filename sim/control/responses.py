@@ -79,20 +79,18 @@ def expire_tokens(sim: Simulator, request: Request) -> dict[str, Any]:
 def issue_tokens(sim: Simulator, request: Request) -> dict[str, Any]:
     """Mint tokens as an interactive login would (identity + native client, with refresh)."""
     body = _body(request)
-    world = sim.world
-    identity_id = body.get("identity_id") or (world.user_id if world else None)
-    client_id = body.get("client_id") or (world.native_client_id if world else None)
     scopes = body.get("scopes")
-    if not identity_id or not client_id or not isinstance(scopes, str | list):
-        raise BadRequest("'scopes' is required (and identity_id/client_id without a world)")
-    return sim.auth.issue_tokens(identity_id, client_id, scopes, refresh_tokens=True)
+    if not isinstance(scopes, str | list) or not scopes:
+        raise BadRequest("'scopes' is required")
+    try:
+        return sim.issue_tokens(scopes, body.get("identity_id"), body.get("client_id"))
+    except ValueError as err:
+        raise BadRequest(str(err)) from None
 
 
 def create_client(sim: Simulator, request: Request) -> dict[str, Any]:
     """A new confidential client (a second identity for isolation tests)."""
-    name = _body(request).get("name") or "orbit-sim extra client"
-    client, secret = sim.auth.create_confidential_client(str(name))
-    return {"client_id": client.id, "client_secret": secret, "identity_id": client.identity_id}
+    return sim.create_client(str(_body(request).get("name") or "orbit-sim extra client"))
 
 
 def list_faults(sim: Simulator, request: Request) -> dict[str, Any]:

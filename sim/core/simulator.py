@@ -157,6 +157,28 @@ class Simulator:
         with self.lock:
             return self.auth.expire_tokens(identity_id)
 
+    def create_client(self, name: str = "orbit-sim extra client") -> dict[str, str]:
+        """A new confidential client, i.e. another identity: `{client_id, client_secret,
+        identity_id}` (pass the first two to ConfidentialAppAuthClient)."""
+        with self.lock:
+            client, secret = self.auth.create_confidential_client(name)
+        return {"client_id": client.id, "client_secret": secret, "identity_id": client.id}
+
+    def issue_tokens(
+        self,
+        scopes: str | list[str],
+        identity_id: str | None = None,
+        client_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Tokens as after an interactive login (default user and native app), with
+        refresh tokens: the Auth token response document."""
+        with self.lock:
+            identity_id = identity_id or (self.world.user_id if self.world else None)
+            client_id = client_id or (self.world.native_client_id if self.world else None)
+            if not identity_id or not client_id:
+                raise ValueError("identity_id and client_id are needed without a default world")
+            return self.auth.issue_tokens(identity_id, client_id, scopes, refresh_tokens=True)
+
     def add_fault(self, fault: Fault | str) -> Fault:
         """Add a fault object or a spec string (`http:route=get_task,status=503`)."""
         from orbit_sim.faults import parse_fault_spec

@@ -40,8 +40,8 @@ class Globus:
         return Identity(self.sim.world.client_id, self.sim.world.client_secret)
 
     def new_identity(self, name: str = "second client") -> Identity:
-        client, secret = self.sim.auth.create_confidential_client(name)
-        return Identity(client.id, secret)
+        created = self.sim.create_client(name)
+        return Identity(created["client_id"], created["client_secret"])
 
     def auth_client(self, identity: Identity | None = None) -> globus_sdk.ConfidentialAppAuthClient:
         who = identity or self.default

@@ -89,9 +89,7 @@ def test_token_for_another_resource_server_gets_401(globus: Globus) -> None:
 
 def _native_login(globus: Globus) -> tuple[globus_sdk.NativeAppAuthClient, dict]:
     world = globus.sim.world
-    tokens = globus.sim.auth.issue_tokens(
-        world.user_id, world.native_client_id, TRANSFER_ALL, refresh_tokens=True
-    )
+    tokens = globus.sim.issue_tokens(TRANSFER_ALL)
     return globus_sdk.NativeAppAuthClient(world.native_client_id), tokens
 
 
