@@ -6,7 +6,8 @@
 Resolves NAME, optionally breaks the conf (delete | chmod644 | garble), connects, sends a
 payload and reads the answer. Independently it talks to PLAIN_PORT (a HashServer without
 any tunnel) to show unrelated sockets are untouched. Results: "resolve" (ok or the gai
-errno), "connect" (ok or the errno name), "reply_ok", "plain_ok", "nonblocking_kept".
+errno), "connect" (ok or the errno name), "after_failure" (the socket's state after a
+failed connect), "reply_ok", "plain_ok", "nonblocking_kept".
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def tunnel_call(address: tuple, family: int, nonblocking: bool) -> dict:  # type
         result["reply_ok"] = reply_ok(exchange(sock))
     except OSError as exc:
         result["connect"] = errno.errorcode.get(exc.errno or 0, str(exc))
+        try:
+            sock.getpeername()
+            result["after_failure"] = "connected"
+        except OSError as after:
+            result["after_failure"] = errno.errorcode.get(after.errno or 0, str(after))
     finally:
         sock.close()
     return result

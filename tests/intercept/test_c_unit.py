@@ -1,12 +1,14 @@
 """The C core's own tests, built with zig for this machine and linked without the hooks:
-unit tests (libintercept/tests/test_core.c) and a concurrency test under ThreadSanitizer
-(libintercept/tests/test_threads.c)."""
+unit tests (libintercept/tests/test_core.c, also under UBSan) and a concurrency test
+under ThreadSanitizer (libintercept/tests/test_threads.c)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.intercept.conftest import ROOT
 
@@ -25,12 +27,15 @@ def _run(program: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_core_unit_tests(build_module, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("sanitize", [False, True], ids=["plain", "undefined-behaviour"])
+def test_core_unit_tests(build_module, tmp_path: Path, sanitize: bool) -> None:  # type: ignore[no-untyped-def]
+    ubsan = ["-fsanitize=undefined", "-fno-sanitize-trap=undefined", "-g"] if sanitize else []
     program = build_module.build_program(
         build_module.host_arch(),
         [*build_module.core_sources(), C_TESTS / "test_core.c"],
         tmp_path / "test_core",
-        CORE_INCLUDE,
+        [*CORE_INCLUDE, *ubsan],
+        native=sanitize,
     )
     result = _run(program)
     assert result.returncode == 0, result.stderr

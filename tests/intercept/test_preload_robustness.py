@@ -50,6 +50,7 @@ def test_refused_handshake_is_econnrefused(tunnels, hash_server, ap_credential, 
     tunnel.ap.credential = ap_credential(tunnel.credential)
     outcome = probe(tunnel, hash_server.address[1])
     assert outcome["connect"] == "ECONNREFUSED"
+    assert outcome["after_failure"] == "ENOTCONN"  # not left connected to the access point
     assert [o.status for o in tunnel.ap.outcomes] == [status]
     assert [o.bytes_after_refusal for o in tunnel.ap.outcomes] == [0]  # no application byte
     assert len(hash_server.received) == 1  # only the plain connection reached the target
