@@ -45,6 +45,7 @@ class mock_globus(ContextDecorator):  # noqa: N801 - named like moto's mock_aws
             for method in METHODS:
                 mock.add_callback(method, pattern, callback=_callback(sim, service))
         mock.add_passthru(LOOPBACK_URL)
+        _forget_calls(mock)
         mock.start()
         self._mock = mock
         return sim
@@ -57,6 +58,25 @@ class mock_globus(ContextDecorator):  # noqa: N801 - named like moto's mock_aws
         if self._given is None and self.sim is not None:
             self.sim.close()
             self.sim = None
+
+
+class _CallsNotKept(responses.CallList):
+    """responses records every call for assertions; a long simulated session would grow
+    without bound, and nobody can assert on this private mock anyway."""
+
+    def add(self, request: Any, response: Any) -> None:
+        return None
+
+    def add_call(self, call: Any) -> None:
+        return None
+
+
+def _forget_calls(mock: responses.RequestsMock) -> None:
+    # `_calls` is responses' own attribute (mock-wide and per registered response); if a
+    # future responses renames it, calls are simply kept again.
+    for holder in [mock, *mock.registered()]:
+        if isinstance(getattr(holder, "_calls", None), responses.CallList):
+            holder._calls = _CallsNotKept()
 
 
 def _callback(sim: Simulator, service: str) -> Callable[[requests.PreparedRequest], Any]:
