@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from orbit_sim.services.auth.models import AuthBackend
     from orbit_sim.services.gcs.models import GcsBackend
     from orbit_sim.services.transfer.models import TransferBackend
+    from orbit_sim.world import World
 
-SERVICES = ("auth", "transfer", "gcs", "control")
 # How often a real clock's due changes (expiry closing the gateway) are applied unprompted.
 TICK_INTERVAL = 0.25
 
@@ -59,7 +59,8 @@ class Simulator:
         self.lan_auth = lan_auth
         self.routers: dict[str, Router] = _routers()
         self._with_world = world
-        self.world: Any = None
+        # The default world (ids of its clients, endpoints, access points, collections).
+        self.world: World | None = None
         self._last_tick: float | None = None
         self._build_state()
         self.clock.on_advance(lambda _now: self.tick())
