@@ -74,8 +74,7 @@ static int listed(const char *names, const char *host, size_t len)
  * string compare, not a stat() per tunnel. A conf change shows within that interval. */
 enum { NAMES_REFRESH_MS = 1000, NAMES_TUNNELS = 8 };
 typedef struct {
-    char tunnels[512]; /* the variable's value this snapshot was built from */
-    int64_t built_ms;
+    int64_t built_ms; /* 0: never built */
     int count;
     struct {
         uint8_t tunnel_id[16];
@@ -106,8 +105,7 @@ static void snapshot_setup(void)
 
 static void rebuild(names_snapshot *snap, const char *tunnels, int64_t now)
 {
-    snprintf(snap->tunnels, sizeof snap->tunnels, "%s", tunnels);
-    snap->built_ms = now;
+    snap->built_ms = now > 0 ? now : 1;
     snap->count = 0;
     for (const char *p = tunnels; *p && snap->count < NAMES_TUNNELS;) {
         const char *end = strchr(p, ',');
@@ -142,11 +140,24 @@ static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
     if (*tunnels == '\0')
         return GSI_ROUTE_PASS;
     int64_t now = gsi_now_ms();
+    pthread_mutex_lock(&snapshot_lock);
+    int stale = snapshot.built_ms == 0 || now - snapshot.built_ms >= NAMES_REFRESH_MS;
+    pthread_mutex_unlock(&snapshot_lock);
+    if (stale) {
+        /* Read the confs without holding the lock: no lock is ever taken inside another,
+         * so the fork handlers can take them all in any order. */
+        names_snapshot *fresh = malloc(sizeof *fresh);
+        if (fresh == NULL)
+            return GSI_ROUTE_PASS;
+        rebuild(fresh, tunnels, now);
+        pthread_mutex_lock(&snapshot_lock);
+        snapshot = *fresh;
+        pthread_mutex_unlock(&snapshot_lock);
+        free(fresh);
+    }
     int found = 0;
     uint8_t raw[16];
     pthread_mutex_lock(&snapshot_lock);
-    if (strcmp(snapshot.tunnels, tunnels) != 0 || now - snapshot.built_ms >= NAMES_REFRESH_MS)
-        rebuild(&snapshot, tunnels, now);
     for (int i = 0; i < snapshot.count && !found; i++) {
         if (listed(snapshot.entries[i].names, host, len)) {
             memcpy(raw, snapshot.entries[i].tunnel_id, 16);
