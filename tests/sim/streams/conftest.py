@@ -107,6 +107,12 @@ def tls_streams() -> Iterator[StreamWorld]:
 
 
 @pytest.fixture
+def plain_streams() -> Iterator[StreamWorld]:
+    """WAN leg in plain TCP (speed-test mode)."""
+    yield from _stream_world(wan_tls=False)
+
+
+@pytest.fixture
 def open_streams() -> Iterator[StreamWorld]:
     """LAN authentication disabled on both access points."""
     yield from _stream_world(wan_tls=True, lan_auth=False)

@@ -28,7 +28,7 @@ from orbit_sim.faults.stall_handshake import StallHandshake
 from orbit_globus.lan import HandshakeTimeout, PeerMisbehaved, Status
 
 from .apps import ListenerApp, digest, gsla_connect, hold, numbered_blocks
-from .conftest import StreamWorld
+from .conftest import StreamWorld, TunnelRig
 
 
 @contextlib.contextmanager
@@ -50,6 +50,14 @@ def ended(sock: socket.socket, timeout: float = 5.0) -> bool:
         return True
     except (ConnectionResetError, BrokenPipeError):
         return True
+
+
+def send_into_a_closing_tunnel(world: StreamWorld, rig: TunnelRig, f: Fault) -> None:
+    """With `f` active, a connection authenticates, sends, and is closed unanswered."""
+    with fault(world, f), gsla_connect(rig.address, rig.id, rig.initiator) as sock:
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            sock.sendall(b"must not arrive")
+        assert ended(sock)
 
 
 def wait_received(app: ListenerApp, count: int, timeout: float = 5.0) -> None:
@@ -170,13 +178,7 @@ def test_stalled_handshake_on_arrow_1_times_the_client_out(streams: StreamWorld)
 
 def test_stalled_handshake_on_arrow_3_times_the_listener_out(streams: StreamWorld) -> None:
     rig = streams.tunnel(ListenerApp(behaviour=hold, handshake_timeout=0.5))
-    with (
-        fault(streams, StallHandshake(leg=3)),
-        gsla_connect(rig.address, rig.id, rig.initiator) as sock,
-    ):
-        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
-            sock.sendall(b"must not arrive")
-        assert ended(sock)
+    send_into_a_closing_tunnel(streams, rig, StallHandshake(leg=3))
     assert rig.app.errors == ["TimeoutError"] and rig.app.received == 0
 
 
@@ -189,26 +191,14 @@ def test_corrupted_handshake_on_arrow_1_is_refused_by_the_client(streams: Stream
 
 def test_corrupted_handshake_on_arrow_3_is_refused_by_the_listener(streams: StreamWorld) -> None:
     rig = streams.tunnel(ListenerApp(behaviour=hold))
-    with (
-        fault(streams, CorruptHandshake(leg=3)),
-        gsla_connect(rig.address, rig.id, rig.initiator) as sock,
-    ):
-        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
-            sock.sendall(b"must not arrive")
-        assert ended(sock)
+    send_into_a_closing_tunnel(streams, rig, CorruptHandshake(leg=3))
     assert rig.app.wait_closed()
     assert rig.app.statuses == [Status.AUTH_FAILED] and rig.app.received == 0
 
 
 def test_corrupted_handshake_on_arrow_2_never_reaches_the_listener(streams: StreamWorld) -> None:
     rig = streams.tunnel(ListenerApp(behaviour=hold))
-    with (
-        fault(streams, CorruptHandshake(leg=2)),
-        gsla_connect(rig.address, rig.id, rig.initiator) as sock,
-    ):
-        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
-            sock.sendall(b"must not arrive")
-        assert ended(sock)
+    send_into_a_closing_tunnel(streams, rig, CorruptHandshake(leg=2))
     assert rig.app.accepted == 0
 
 
@@ -225,10 +215,7 @@ def test_refused_inner_leg_closes_the_application_connection(
     streams: StreamWorld, leg: int
 ) -> None:
     rig = streams.tunnel(ListenerApp(behaviour=hold))
-    with fault(streams, Refuse(leg=leg)), gsla_connect(rig.address, rig.id, rig.initiator) as s:
-        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
-            s.sendall(b"must not arrive")
-        assert ended(s)
+    send_into_a_closing_tunnel(streams, rig, Refuse(leg=leg))
     assert rig.app.accepted == 0
 
 

@@ -7,6 +7,7 @@ import hashlib
 import socket
 
 import pytest
+from orbit_sim.faults.base import Fault
 from orbit_sim.faults.corrupt_handshake import CorruptHandshake
 from orbit_sim.faults.stall_handshake import StallHandshake
 
@@ -62,31 +63,21 @@ def test_c_client_one_gib_with_matching_sha256(
         assert sock.recv(64) == sent.digest()
 
 
-def test_c_client_times_out_on_a_stalled_handshake(
-    native: InterceptLibrary, streams: StreamWorld
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [(StallHandshake(leg=1), errno.ETIMEDOUT), (CorruptHandshake(leg=1), errno.ECONNREFUSED)],
+    ids=["stalled-times-out", "corrupted-is-refused"],
+)
+def test_c_client_handshake_faults(
+    native: InterceptLibrary, streams: StreamWorld, fault: Fault, expected: int
 ) -> None:
     rig = streams.tunnel()
-    streams.sim.faults.add(fault := StallHandshake(leg=1))
+    streams.sim.faults.add(fault)
     streams.gateway.apply_faults()
     try:
         sock, error = native_connect(native, rig, timeout=0.5)
         sock.close()
     finally:
         streams.sim.faults.remove(fault.id)
-    assert error == errno.ETIMEDOUT
-    assert rig.app.accepted == 0
-
-
-def test_c_client_refuses_a_corrupted_handshake(
-    native: InterceptLibrary, streams: StreamWorld
-) -> None:
-    rig = streams.tunnel()
-    streams.sim.faults.add(fault := CorruptHandshake(leg=1))
-    streams.gateway.apply_faults()
-    try:
-        sock, error = native_connect(native, rig)
-        sock.close()
-    finally:
-        streams.sim.faults.remove(fault.id)
-    assert error == errno.ECONNREFUSED
+    assert error == expected
     assert rig.app.accepted == 0

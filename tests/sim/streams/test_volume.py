@@ -30,8 +30,8 @@ def test_one_gib_upstream_with_matching_sha256(tls_streams: StreamWorld) -> None
     assert rig.app.received == GIB
 
 
-def test_one_gib_downstream_with_matching_sha256(streams: StreamWorld) -> None:
-    rig = streams.tunnel(ListenerApp(behaviour=source))
+def test_one_gib_downstream_with_matching_sha256(plain_streams: StreamWorld) -> None:
+    rig = plain_streams.tunnel(ListenerApp(behaviour=source))
     expected = hashlib.sha256()
     for block in numbered_blocks(GIB, seed=b"downstream"):
         expected.update(block)
