@@ -71,9 +71,28 @@ def serve(
     """Serve Auth, Transfer, GCS and the control API on loopback until SIGINT/SIGTERM."""
     faults = _parse_faults(fault_specs)
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        _serve_until(stop, host, port, env_file, lan_auth, wan_tls, clock, faults)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
+
+def _serve_until(
+    stop: threading.Event,
+    host: str,
+    port: int,
+    env_file: str | None,
+    lan_auth: str,
+    wan_tls: bool,
+    clock: str,
+    faults: list[Any],
+) -> None:
+    """Start the simulator and its servers, write the env file, wait for `stop`."""
     # One CA for the GCS managers and the access points' WAN certificates ($ORBIT_SIM_CA).
     ca = trustme.CA(organization_name="orbit-sim")
     gateway = _stream_gateway(wan_tls, host, ca)

@@ -125,3 +125,20 @@ def test_bad_fault_spec_is_one_line_and_nonzero(capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err.strip()
     assert "unknown fault kind 'nope'" in err
     assert "Traceback" not in err
+
+
+def test_port_in_use_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--clock", "virtual"]) == 1
+    finally:
+        taken.close()
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers are restored
+    err = capsys.readouterr().err.strip()
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
