@@ -15,7 +15,7 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 if TYPE_CHECKING:
     from orbit_sim.services.auth.models import Token
@@ -341,7 +341,7 @@ class Router:
             if found is None:
                 continue
             if route.method == method:
-                return route, found.groupdict()
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
             allowed = True
         if allowed:
             raise ApiError(405, "MethodNotAllowed", f"Method {method} not allowed for {path}")

@@ -23,6 +23,12 @@ def test_router_matches_params_static_and_trailing_slash() -> None:
     assert route.name == "list" and params == {}
 
 
+def test_router_params_are_percent_decoded() -> None:
+    router = Router()
+    router.add("GET", "/bookmarks/{name}", _noop)
+    assert router.match("GET", "/bookmarks/a%20b%2Fc")[1] == {"name": "a b/c"}
+
+
 def test_router_404_and_405() -> None:
     router = Router()
     router.add("GET", "/x/{id}", _noop)
