@@ -125,3 +125,10 @@ def test_simulator_without_lan_auth_has_open_access_points() -> None:
     with Simulator(lan_auth=False) as sim:
         assert sim.transfer.access_points
         assert not any(ap.lan_auth for ap in sim.transfer.access_points.values())
+
+
+def test_gcs_info_names_the_endpoint(globus: Globus) -> None:
+    endpoint = globus.sim.world.endpoints[1]
+    info = globus_sdk.GCSClient(endpoint.gcs_address).get_gcs_info()
+    assert info["endpoint_id"] == endpoint.id
+    assert info["DATA_TYPE"] == "info#1.0.0"

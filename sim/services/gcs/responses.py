@@ -66,3 +66,20 @@ def delete_lan_secret(sim: Simulator, request: Request) -> dict[str, Any]:
         _endpoint_id(sim, request), request.token.identity_id, request.params["secret_id"]
     )
     return result([])
+
+
+def get_info(sim: Simulator, request: Request) -> dict[str, Any]:
+    """GET /api/info: who this GCS Manager is (no token needed, as on real GCS)."""
+    endpoint = sim.gcs.endpoints[_endpoint_id(sim, request)]
+    return result(
+        [
+            {
+                "DATA_TYPE": "info#1.0.0",
+                "endpoint_id": endpoint.id,
+                "display_name": endpoint.display_name,
+                "domain_name": endpoint.domain,
+                "api_version": "1.31.0",
+                "manager_version": "5.4.80",
+            }
+        ]
+    )

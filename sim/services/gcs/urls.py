@@ -8,6 +8,7 @@ from orbit_sim.services.gcs import responses
 
 def build_router() -> Router:
     router = Router()
+    router.add("GET", "/api/info", responses.get_info, auth=False)
     router.add("POST", "/api/lan_secrets", responses.create_lan_secret)
     router.add("DELETE", "/api/lan_secrets/{secret_id}", responses.delete_lan_secret)
     return router
