@@ -35,3 +35,14 @@ def test_lan_auth_disabled_means_no_handshake_bytes(open_streams: StreamWorld) -
         sock.shutdown(socket.SHUT_WR)
         assert recv_all(sock) == b"GSLA? no: raw bytes"
     assert rig.app.statuses == []  # the listener app ran no handshake either
+
+
+def test_lan_auth_disabled_on_the_listener_access_point_only(streams: StreamWorld) -> None:
+    listener_ap = streams.world.listener_ap_id
+    streams.sim.transfer.access_points[listener_ap].lan_auth = False
+    rig = streams.tunnel()  # the listening application then runs no handshake
+    with gsla_connect(rig.address, rig.id, rig.initiator) as sock:  # arrow 1 still does
+        sock.sendall(b"mixed")
+        sock.shutdown(socket.SHUT_WR)
+        assert recv_all(sock) == b"mixed"
+    assert rig.app.statuses == []
