@@ -48,7 +48,8 @@ def target_arch() -> str:
     arch = ARCH_ALIASES.get(requested, requested)
     supported = intercept_build()["ARCHES"]
     if arch not in supported:
-        raise RuntimeError(f"{TARGET_ARCH_VAR}={requested!r}: expected one of {', '.join(supported)}")
+        expected = ", ".join(supported)
+        raise RuntimeError(f"{TARGET_ARCH_VAR}={requested!r}: expected one of {expected}")
     return arch
 
 
