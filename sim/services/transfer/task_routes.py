@@ -18,6 +18,7 @@ from orbit_sim.services.transfer.consent import require_data_access
 from orbit_sim.services.transfer.listing import parse_orderby
 from orbit_sim.services.transfer.operations import result_document
 from orbit_sim.services.transfer.tasks import (
+    DEFAULT_DEADLINE_SECONDS,
     CollectionRef,
     DeleteTask,
     FilterRule,
@@ -85,10 +86,10 @@ def _string(doc: dict[str, Any], key: str, *, required: bool = True) -> str | No
     return value
 
 
-def _deadline(doc: dict[str, Any]) -> float | None:
+def _deadline(doc: dict[str, Any], now: float) -> float:
     raw = doc.get("deadline")
     if raw is None:
-        return None
+        return now + DEFAULT_DEADLINE_SECONDS
     try:
         return parse_time(str(raw))
     except ValueError:
@@ -253,7 +254,7 @@ def submit_transfer(sim: Simulator, request: Request) -> Response:
         request_time=sub.now,
         label=_string(doc, "label", required=False),
         submission_id=sub.submission_id,
-        deadline=_deadline(doc),
+        deadline=_deadline(doc, sub.now),
         options=options,
         source_fs=source.fs,
         dest_fs=destination.fs,
@@ -283,7 +284,7 @@ def submit_delete(sim: Simulator, request: Request) -> Response:
         request_time=sub.now,
         label=_string(doc, "label", required=False),
         submission_id=sub.submission_id,
-        deadline=_deadline(doc),
+        deadline=_deadline(doc, sub.now),
         options={
             key: _flag(doc, key) for key in ("recursive", "ignore_missing", "interpret_globs")
         },
@@ -313,7 +314,7 @@ def update_task(sim: Simulator, request: Request) -> dict[str, Any]:
     if "label" in doc:
         task.label = _string(doc, "label", required=False)
     if "deadline" in doc:
-        task.deadline = _deadline(doc)
+        task.deadline = _deadline(doc, task.request_time)
     return result_document(request, "result", "Updated", "Task updated successfully")
 
 

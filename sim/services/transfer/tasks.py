@@ -6,9 +6,10 @@ state at time t is then a binary search, not a tick per file, and `settle(now)` 
 the files completed since the last look to the destination file system, so files appear
 as they complete and memory grows with the file count only.
 
-Problems found while planning (missing source, permission denied, quota) behave as on
-Globus: the task stays ACTIVE with a `nice_status` naming the fault for a short retry
-window, then ends FAILED with a `fatal_error`.
+Problems found while planning (missing source, permission denied) behave as on Globus:
+the task stays ACTIVE with a `nice_status` naming the fault for a short retry window,
+then ends FAILED with a `fatal_error`. A full destination (QUOTA_EXCEEDED) is retried
+until space frees or the deadline (default: a day) passes, unless `fail_on_quota_errors`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from orbit_sim.services.transfer.filesystem import DirNode, FileNode, FileSystem
 
 # How long a fatal fault shows as nice_status on an ACTIVE task before it FAILs.
 FAULT_RETRY_SECONDS = 2.0
+# A task without a deadline gets one a day after its request, as on Globus.
+DEFAULT_DEADLINE_SECONDS = 24 * 3600.0
 
 NICE_DESCRIPTIONS = {
     "FILE_NOT_FOUND": "file not found",
@@ -67,6 +70,9 @@ def parse_time(value: str) -> float:
 class Fault:
     code: str
     description: str
+    # A retryable fault keeps the task ACTIVE (retrying) until it clears or the deadline
+    # passes, like a full destination without fail_on_quota_errors.
+    retryable: bool = False
 
     def as_fatal_error(self) -> dict[str, str]:
         return {"code": self.code, "description": self.description}
@@ -111,7 +117,9 @@ class Task:
     pending_fault: Fault | None = None
     faults: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
-    # The plan: completion offsets (s from request_time) and cumulative bytes per step.
+    # When the timeline below starts: the request time, or when a retried fault cleared.
+    started_at: float | None = None
+    # The plan: completion offsets (s from started_at) and cumulative bytes per step.
     ends: array = field(default_factory=lambda: array("d"))
     cum_bytes: array = field(default_factory=lambda: array("q"))
     applied: int = 0
@@ -149,19 +157,41 @@ class Task:
             }
         )
 
+    @property
+    def start(self) -> float:
+        return self.request_time if self.started_at is None else self.started_at
+
+    def _fault_cleared(self) -> bool:
+        """Whether a retryable fault has gone away (subclasses know how to look)."""
+        return False
+
     def settle(self, now: float) -> None:
         """Bring the task's visible state (and the destination) up to time `now`."""
         if self.status != "ACTIVE":
             return
         horizon = now if self.deadline is None else min(now, self.deadline)
-        elapsed = horizon - self.request_time
-        if self.pending_fault is not None:
-            if elapsed >= FAULT_RETRY_SECONDS:
-                self._fail(self.request_time + FAULT_RETRY_SECONDS, self.pending_fault)
+        fault = self.pending_fault
+        if fault is not None:
+            if fault.retryable and self._fault_cleared():
+                # It cleared some time after it was last seen: resume from then.
+                resumed = self.started_at if self.started_at is not None else self.request_time
+                self.pending_fault = None
+                self.started_at = resumed
+                self.add_event(resumed, "PROGRESS", f"{fault.code} cleared; transfer resumed")
+            elif fault.retryable:
+                self.started_at = horizon  # last seen still failing
+                if self.deadline is not None and now >= self.deadline:
+                    self._fail(self.deadline, fault)
+                return
+            elif horizon - self.request_time >= FAULT_RETRY_SECONDS:
+                self._fail(self.request_time + FAULT_RETRY_SECONDS, fault)
+                return
             elif self.deadline is not None and now >= self.deadline:
                 self._fail(self.deadline, Fault("EXPIRED", "the task deadline was reached"))
-            return
-        done = bisect_right(self.ends, elapsed)
+                return
+            else:
+                return
+        done = bisect_right(self.ends, horizon - self.start)
         if done > self.applied:
             try:
                 self._apply(self.applied, done, now)
@@ -171,7 +201,7 @@ class Task:
                 return
             self.applied = done
         if done == self.step_count:
-            finished_at = self.request_time + (self.ends[-1] if self.ends else 0.0)
+            finished_at = self.start + (self.ends[-1] if self.ends else 0.0)
             try:
                 self._finish(finished_at)
             except VfsError as err:
@@ -213,7 +243,7 @@ class Task:
         start = self.ends[self.applied - 1] if self.applied else 0.0
         end = self.ends[self.applied]
         size = self.cum_bytes[self.applied] - done_bytes
-        elapsed = min(now, self.deadline or now) - self.request_time
+        elapsed = min(now, self.deadline or now) - self.start
         if end <= start or size <= 0:
             return done_bytes
         fraction = max(0.0, min(1.0, (elapsed - start) / (end - start)))
@@ -349,7 +379,14 @@ class TransferTask(Task):
     recursive_pairs: list[tuple[str, str]] = field(default_factory=list)
     source_fs: FileSystem | None = None
     dest_fs: FileSystem | None = None
+    # The destination's free quota (None: unlimited) and the bytes the plan needs.
+    quota_left: Callable[[], int | None] | None = None
+    planned_bytes: int = 0
     _dest_dir_cache: tuple[str, DirNode] | None = None
+
+    def _fault_cleared(self) -> bool:
+        left = self.quota_left() if self.quota_left is not None else None
+        return left is None or self.planned_bytes <= left
 
     @property
     def checksums(self) -> bool:
@@ -382,11 +419,11 @@ class TransferTask(Task):
         assert dest is not None
         if start == 0:
             for path in self.dirs_to_create:
-                dest.makedirs(path, self.request_time)
+                dest.makedirs(path, self.start)
         preserve = bool(self.options.get("preserve_timestamp"))
         for index in range(start, stop):
             _, dst_parent, name, node = self.files[index]
-            done_at = self.request_time + self.ends[index]
+            done_at = self.start + self.ends[index]
             parent = self._dest_dir(dst_parent, done_at)
             dest.place(parent, node.copy_as(name, node.mtime if preserve else done_at), done_at)
 
@@ -505,12 +542,16 @@ class TransferPlanner:
         except _PlanFault as fault:
             task.found_fault(fault.fault)
             return
+        task.planned_bytes = self.total_bytes
+        task.quota_left = self.quota_left
         left = self.quota_left()
         if left is not None and self.total_bytes > left:
             task.found_fault(
                 Fault(
                     "QUOTA_EXCEEDED",
                     f"Destination quota exceeded: {self.total_bytes} bytes needed, {left} free",
+                    # Globus keeps retrying a full destination unless told to give up.
+                    retryable=not task.options.get("fail_on_quota_errors"),
                 )
             )
 
@@ -631,7 +672,7 @@ class DeleteTask(Task):
         assert self.fs is not None
         recursive = bool(self.options.get("recursive"))
         for index in range(start, stop):
-            done_at = self.request_time + self.ends[index]
+            done_at = self.start + self.ends[index]
             try:
                 self.fs.delete(self.paths[index], done_at, recursive=recursive)
             except VfsError as err:

@@ -136,12 +136,27 @@ def test_missing_source_fails_with_fatal_error(
     assert any(event["code"] == "FILE_NOT_FOUND" and event["is_error"] for event in events)
 
 
-def test_quota_exceeded(harness: Harness, tc: globus_sdk.TransferClient) -> None:
-    harness.collection(harness.collection_2).quota_bytes = 5
-    task_id = submit(tc, harness.collection_1, harness.collection_2, [("/~/", "/~/q/", True)])
+def test_quota_exceeded_retries_until_space_frees_or_fails_when_told(
+    harness: Harness, tc: globus_sdk.TransferClient
+) -> None:
+    c1, c2 = harness.collection_1, harness.collection_2
+    destination = harness.collection(c2)
+    destination.quota_bytes = destination.fs.used_bytes + 5
+    patient = submit(tc, c1, c2, [("/~/", "/~/q/", True)])
+    strict = submit(tc, c1, c2, [("/~/", "/~/q2/", True)], fail_on_quota_errors=True)
     harness.sim.advance(30)
-    task = tc.get_task(task_id)
-    assert task["status"] == "FAILED" and task["fatal_error"]["code"] == "QUOTA_EXCEEDED"
+    task = tc.get_task(patient)
+    assert (task["status"], task["nice_status"]) == ("ACTIVE", "QUOTA_EXCEEDED")
+    failed = tc.get_task(strict)
+    assert failed["status"] == "FAILED" and failed["fatal_error"]["code"] == "QUOTA_EXCEEDED"
+    destination.quota_bytes = None  # space freed: the retried task goes on
+    harness.sim.advance(30)
+    assert tc.get_task(patient)["status"] == "SUCCEEDED"
+    assert [e["name"] for e in tc.operation_ls(c2, path="/~/q/")] == [
+        "file1.txt",
+        "file2.txt",
+        "file3.txt",
+    ]
 
 
 def test_task_list_paginated_with_status_filter(
