@@ -63,6 +63,18 @@ int gsi_contact_parse(const char *text, struct sockaddr_storage *out, socklen_t 
     return 0;
 }
 
+void gsi_contact_format(const struct sockaddr_storage *addr, char *out, size_t size)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int v6 = addr->ss_family == AF_INET6;
+    const struct sockaddr_in *in4 = (const struct sockaddr_in *)addr;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+    inet_ntop(addr->ss_family, v6 ? (const void *)&in6->sin6_addr : (const void *)&in4->sin_addr,
+              host, sizeof host);
+    snprintf(out, size, v6 ? "[%s]:%u" : "%s:%u", host,
+             (unsigned)ntohs(v6 ? in6->sin6_port : in4->sin_port));
+}
+
 /* The CLI to run: $GLOBUS_STREAMS_CLI, else globus-streams on PATH (found here, in the
  * parent, because the forked child may only make async-signal-safe calls). */
 static int find_cli(char *out, size_t size)

@@ -21,6 +21,9 @@ int gsi_contact_address(const char *tunnel_id, const gsi_conf *conf,
 /* Parses "ip:port" or "[v6]:port" (numeric); 1 on success. */
 int gsi_contact_parse(const char *text, struct sockaddr_storage *out, socklen_t *len);
 
+/* Formats an address as "ip:port" or "[ip]:port" (for debug lines and tests). */
+void gsi_contact_format(const struct sockaddr_storage *addr, char *out, size_t size);
+
 /* Runs the CLI's contact-lookup; 0 with the printed contact in `out`, or an errno value
  * (ENOENT no CLI, ETIMEDOUT, EIO it failed or printed nothing). */
 int gsi_contact_lookup(const char *tunnel_id, char *out, size_t size, int timeout_ms);

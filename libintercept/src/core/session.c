@@ -29,10 +29,12 @@ int gsi_session_client(int fd, const uint8_t tunnel_id[16], const gsi_conf *conf
     gsla_client_init(&hs, tunnel_id, conf->lankey_id, conf->lankey, conf->lankey_len,
                      GSLA_ROLE_APPLICATION, nonce);
     int error = as_connection_error(gsi_wire_handshake(fd, &hs, deadline_ms));
+    char tid[GSI_UUID_TEXT];
+    gsi_uuid_format(tunnel_id, tid);
     if (error == ETIMEDOUT)
-        GSI_WARN("handshake with the access point: no answer in time");
+        GSI_WARN("tunnel %s: the access point did not answer the handshake in time", tid);
     else if (error)
-        GSI_WARN("handshake with the access point refused: %s%s", gsla_status_name(hs.status),
+        GSI_WARN("tunnel %s: handshake refused: %s%s", tid, gsla_status_name(hs.status),
                  hs.refusal == GSLA_PEER_MISBEHAVED ? " (the access point's reply was wrong)"
                                                     : "");
     gsla_wipe(&hs);

@@ -1,9 +1,7 @@
 /* Test entry points reached through ctypes (orbit_globus/native.py). Prefixed gsi_test_;
  * they expose the core's behaviour (hash, handshake machines, handshake over a socket,
  * conf parsing, contact lookup) without exposing its structures. Not for applications. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,14 +168,9 @@ GSI_EXPORT int gsi_test_contact(const char *tunnel_id, char *out, size_t size)
     gsi_conf_wipe(&conf);
     if (error)
         return error;
-    char host[INET6_ADDRSTRLEN];
-    int v6 = addr.ss_family == AF_INET6;
-    const void *raw = v6 ? (const void *)&((struct sockaddr_in6 *)&addr)->sin6_addr
-                         : (const void *)&((struct sockaddr_in *)&addr)->sin_addr;
-    unsigned port = ntohs(v6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                             : ((struct sockaddr_in *)&addr)->sin_port);
-    inet_ntop(addr.ss_family, raw, host, sizeof host);
-    int n = snprintf(out, size, v6 ? "[%s]:%u" : "%s:%u", host, port);
+    char text[64];
+    gsi_contact_format(&addr, text, sizeof text);
+    int n = snprintf(out, size, "%s", text);
     return n < 0 || (size_t)n >= size ? ENOSPC : 0;
 }
 

@@ -76,18 +76,25 @@ static void reset_socket(int fd, int family)
 static int dial(int work, const uint8_t tunnel_id[16], const gsi_conf *conf,
                 const struct sockaddr_storage *ap, socklen_t ap_len, int *reached)
 {
+    char where[64], tid[GSI_UUID_TEXT];
+    gsi_contact_format(ap, where, sizeof where);
+    gsi_uuid_format(tunnel_id, tid);
     int64_t deadline = gsi_now_ms() + gsi_env_handshake_timeout_ms();
     int flags = gsi_fd_make_nonblocking(work);
     if (flags < 0)
         return EHOSTUNREACH;
     int error = gsi_wire_connect(work, (const struct sockaddr *)ap, ap_len, deadline);
     if (error) {
-        GSI_WARN("cannot reach the access point: %s", strerror(error));
+        GSI_WARN("tunnel %s: cannot reach the access point %s: %s", tid, where,
+                 strerror(error));
         if (error != ETIMEDOUT && error != EISCONN)
             error = EHOSTUNREACH;
     } else {
         *reached = 1;
         error = gsi_session_client(work, tunnel_id, conf, deadline);
+        if (!error)
+            GSI_DEBUG("tunnel %s: connected to the access point %s%s", tid, where,
+                      conf->lankey_len ? ", authenticated" : " (no LAN secret: no handshake)");
     }
     gsi_fd_restore_flags(work, flags);
     return error;
