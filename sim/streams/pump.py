@@ -30,6 +30,8 @@ from .tlsio import TlsChannel
 
 SPLICE_FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
 READ_SIZE = 256 * 1024
+SPLICE_ROUNDS = 8
+COPY_ROUNDS = 4
 RECORD_ROOM = 16 * 1024 + 256  # a whole TLS record's plaintext fits
 HIGH_WATER = 1 << 20  # queued bytes above which a shaped pump stops reading
 RESET_WAIT_STEPS = 400  # x 5 ms: how long a reset waits for the peer to take its bytes
@@ -146,30 +148,38 @@ class Pump:
             if self._chain is None and self._plain and not self._queue:
                 self._splice_in()
             else:
-                self._copy_in()
+                rounds = COPY_ROUNDS
+                while self._copy_in() and (rounds := rounds - 1):
+                    pass
         except (BlockingIOError, InterruptedError):
             pass
         except OSError as exc:  # resets, broken pipes, TLS errors, a reset fault
             self._end(exc)
 
     def _splice_in(self) -> None:
-        if self._pipe is None:
-            self._pipe = self._pool.get()
-        try:
-            n = os.splice(self._src_fd, self._pipe.write_fd, self._pipe.size, flags=SPLICE_FLAGS)
-        except BlockingIOError:
-            self._pool.put(self._pipe)  # a spurious wake-up: hold no pipe while idle
-            self._pipe = None
-            raise
-        if n == 0:
-            self._pool.put(self._pipe)
-            self._pipe = None
-            self._at_eof()
-            return
-        self._in_pipe = n
-        self._splice_out()
+        # Several rounds per wake-up: a loop iteration costs more than a splice.
+        for _ in range(SPLICE_ROUNDS):
+            if self._pipe is None:
+                self._pipe = self._pool.get()
+            try:
+                n = os.splice(
+                    self._src_fd, self._pipe.write_fd, self._pipe.size, flags=SPLICE_FLAGS
+                )
+            except BlockingIOError:
+                self._pool.put(self._pipe)  # nothing (more) to read: hold no pipe while idle
+                self._pipe = None
+                return
+            if n == 0:
+                self._pool.put(self._pipe)
+                self._pipe = None
+                self._at_eof()
+                return
+            self._in_pipe = n
+            if not self._splice_out():
+                return
 
-    def _splice_out(self) -> None:
+    def _splice_out(self) -> bool:
+        """Empty the pipe into `dst`; False when `dst` is full (then wait for room)."""
         assert self._pipe is not None
         while self._in_pipe:
             try:
@@ -177,14 +187,17 @@ class Pump:
             except BlockingIOError:
                 self._want_read(False)
                 self._want_write(True)
-                return
+                return False
             self._in_pipe -= n
         self._pool.put(self._pipe)
         self._pipe = None
         self._want_write(False)
         self._want_read(True)
+        return True
 
-    def _copy_in(self) -> None:
+    def _copy_in(self) -> bool:
+        """Read a bufferful and pass it on; True when a full buffer went straight through
+        (more is probably waiting)."""
         view = self._view
         filled = 0
         eof = False
@@ -199,10 +212,10 @@ class Pump:
                 eof = True
                 break
             filled += n
-            if not self._tls_src:
-                break
             if READ_SIZE - filled < RECORD_ROOM:
                 full = True
+                break
+            if not self._tls_src:
                 break
         if filled:
             if self._chain is None:
@@ -214,7 +227,10 @@ class Pump:
         elif self._queued >= HIGH_WATER or (self._chain is None and self._blocked()):
             self._want_read(False)
         elif full:
-            self._loop.call_soon(self._read_buffered)
+            if self._tls_src:  # records already inside OpenSSL raise no readiness event
+                self._loop.call_soon(self._read_buffered)
+            return self._chain is None
+        return False
 
     def _blocked(self) -> bool:
         """Bytes wait for the destination: queued pieces, or a TLS channel's ciphertext."""
