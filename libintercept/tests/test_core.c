@@ -96,6 +96,8 @@ static void test_addrmap(void)
     /* a fake-looking address never handed out, and an ordinary one */
     gsi_addrmap_ipv4(4000, &v4.sin_addr);
     CHECK(!gsi_addrmap_lookup((struct sockaddr *)&v4, sizeof v4, found));
+    inet_pton(AF_INET, "240.71.0.0", &v4.sin_addr); /* host 0 is never handed out */
+    CHECK(!gsi_addrmap_lookup((struct sockaddr *)&v4, sizeof v4, found));
     inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
     CHECK(!gsi_addrmap_lookup((struct sockaddr *)&v4, sizeof v4, found));
     puts("ok addrmap");

@@ -34,7 +34,7 @@ def answers(probe: Path, name: str, env: dict[str, str]) -> dict[str, list[str]]
 def test_tunnel_name_in_every_resolver(probe, tunnels, hash_server) -> None:  # type: ignore[no-untyped-def]
     tunnel = tunnels(hash_server.address)
     got = answers(probe, tunnel.name, tunnel.env)
-    v4, v6 = "240.71.0.0", "100::4753:4c41:0:0"  # the first slot of this process
+    v4, v6 = "240.71.0.1", "100::4753:4c41:0:1"  # the first slot of this process
     assert got["gethostbyname"] == [f"{v4} name={tunnel.name}"]
     assert got["gethostbyname2"] == [f"{v6} name={tunnel.name}"]
     assert got["gethostbyname_r"] == [f"{v4} name={tunnel.name}"]

@@ -42,9 +42,11 @@ static const uint8_t V4_PREFIX[2] = {240, 71};
 static const uint8_t V6_PREFIX[12] = {0x01, 0, 0, 0, 0, 0, 0, 0, 0x47, 0x53, 0x4c, 0x41};
 static const uint8_t V4_MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
+/* Slot n is host number n+1: no fake address ends in .0 or ::0. */
 void gsi_addrmap_ipv4(int slot, struct in_addr *out)
 {
     uint8_t *b = (uint8_t *)&out->s_addr;
+    slot++;
     b[0] = V4_PREFIX[0];
     b[1] = V4_PREFIX[1];
     b[2] = (uint8_t)(slot >> 8);
@@ -53,6 +55,7 @@ void gsi_addrmap_ipv4(int slot, struct in_addr *out)
 
 void gsi_addrmap_ipv6(int slot, struct in6_addr *out)
 {
+    slot++;
     memcpy(out->s6_addr, V6_PREFIX, 12);
     out->s6_addr[12] = 0;
     out->s6_addr[13] = 0;
@@ -60,9 +63,10 @@ void gsi_addrmap_ipv6(int slot, struct in6_addr *out)
     out->s6_addr[15] = (uint8_t)slot;
 }
 
-static int tunnel_of(int slot, uint8_t tunnel_id[16])
+static int tunnel_of(int host, uint8_t tunnel_id[16])
 {
-    if (slot >= __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE))
+    int slot = host - 1;
+    if (slot < 0 || slot >= __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE))
         return 0; /* a fake-looking address this process never handed out */
     memcpy(tunnel_id, tunnels[slot], 16);
     return 1;

@@ -1,10 +1,10 @@
 /* Fake addresses handed out for tunnel names, recognised again by connect().
  *
  * One slot per tunnel, appended and never removed, so an address stays valid for the
- * process's life (and in forked children). Slot n maps to
- *   IPv4  240.71.(n>>8).(n&255)      class E: never routable, so a fake address that
+ * process's life (and in forked children). Slot n maps to host number h = n + 1:
+ *   IPv4  240.71.(h>>8).(h&255)      class E: never routable, so a fake address that
  *                                    escapes without the library fails fast
- *   IPv6  100::4753:4c41:0:n         RFC 6666 discard-only prefix ("GSLA" in the middle)
+ *   IPv6  100::4753:4c41:0:h         RFC 6666 discard-only prefix ("GSLA" in the middle)
  * Readers take no lock: a slot is written before the count that publishes it. */
 #ifndef GSI_ADDRMAP_H
 #define GSI_ADDRMAP_H
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define GSI_ADDRMAP_SLOTS 4096
+#define GSI_ADDRMAP_SLOTS 4096 /* h stays below 65536 */
 
 /* Slot of `tunnel_id`, added when new; -1 when the table is full. */
 int gsi_addrmap_slot(const uint8_t tunnel_id[16]);
