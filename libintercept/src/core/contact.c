@@ -186,6 +186,21 @@ int gsi_contact_lookup(const char *tunnel_id, char *out, size_t size, int timeou
         free(env);
         return EIO;
     }
+    /* A host with stdin/stdout closed gets pipe ends 0..2; move them above, so the child's
+     * dup2 onto 0..2 cannot clobber them. */
+    for (int i = 0; i < 2; i++) {
+        if (pipe_fds[i] < 3) {
+            int moved = fcntl(pipe_fds[i], F_DUPFD_CLOEXEC, 3);
+            close(pipe_fds[i]);
+            pipe_fds[i] = moved;
+        }
+    }
+    if (pipe_fds[0] < 0 || pipe_fds[1] < 0) {
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        free(env);
+        return EIO;
+    }
     int quiet = !gsi_log_enabled();
     pid_t pid = fork();
     if (pid == 0)
