@@ -5,6 +5,9 @@ Installed as a pytest11 plugin, so any suite in an environment with orbit-globus
 - `sim` -- a fresh in-process `Simulator` (virtual clock, default world) with
   `orbit_sim.mock_globus` active: unmodified globus-sdk clients built with default URLs
   talk to it. Control it directly: `sim.advance(60)`, `sim.add_fault("http:...")`.
+  One switch reruns the same tests in server mode (like moto's server mode): with
+  `pytest --orbit-sim-server` or `ORBIT_SIM_TEST_SERVER=1`, `sim` is served on loopback
+  instead and the SDK's service URLs and CA are set in the environment for the test.
 - `sim_server` -- a fresh `Simulator` served on loopback (`orbit_sim.serve`); the value is
   the `ServerHandle`: `.env` holds the SPEC 5.3 variables for subprocesses, `.sim` the model,
   `.control_url` the control API (`orbit_sim.control.SimControl(handle.control_url)`).
@@ -16,6 +19,7 @@ Everything a fixture starts is stopped in its teardown, even when the test fails
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -26,15 +30,41 @@ if TYPE_CHECKING:
     from orbit_sim.server import ServerHandle
 
 
+SERVER_MODE_ENV = "ORBIT_SIM_TEST_SERVER"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("orbit-sim").addoption(
+        "--orbit-sim-server",
+        action="store_true",
+        help="serve the `sim` fixture on loopback instead of in-process (server mode)",
+    )
+
+
+def _server_mode(config: pytest.Config) -> bool:
+    flag = os.environ.get(SERVER_MODE_ENV, "").lower() in ("1", "true", "yes")
+    return flag or bool(config.getoption("--orbit-sim-server", default=False))
+
+
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    """An in-process Simulator (virtual clock) answering globus-sdk through `responses`."""
-    from orbit_sim import Simulator, mock_globus
+def sim(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    """A Simulator (virtual clock) that globus-sdk reaches through `responses`, or in
+    server mode through the loopback server."""
+    from orbit_sim import Simulator, mock_globus, serve
 
     simulator = Simulator("virtual")
     try:
-        with mock_globus(simulator):
-            yield simulator
+        if _server_mode(request.config):
+            handle = serve(simulator)
+            try:
+                for key, value in handle.env.items():
+                    monkeypatch.setenv(key, value)
+                yield simulator
+            finally:
+                handle.stop()
+        else:
+            with mock_globus(simulator):
+                yield simulator
     finally:
         simulator.close()
 
