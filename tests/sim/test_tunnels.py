@@ -204,6 +204,10 @@ FIXTURES = {
         lambda g, c, t: c.get_stream_access_point(g.sim.world.initiator_ap_id),
     ),
     "delete_tunnel": ("delete_tunnel", lambda g, c, t: c.delete_tunnel(t)),
+    "list_stream_access_points": (
+        "list_stream_access_points",
+        lambda g, c, t: c.get("/v2/stream_access_points"),
+    ),
 }
 
 
