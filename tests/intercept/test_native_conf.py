@@ -66,3 +66,23 @@ def test_contact_from_conf(native: InterceptLibrary, confs: ConfDir, monkeypatch
     with pytest.raises(OSError) as caught:
         native.contact(tid)
     assert caught.value.errno == errno.EACCES
+
+
+def test_same_reading_as_the_python_conf_module(native: InterceptLibrary, confs: ConfDir) -> None:
+    """Blank and comment lines skipped, keys trimmed, values kept byte for byte."""
+    path = confs.write_raw(
+        "t", "\n   \n# comment=1\n  # indented comment\n role =listener\nk= v \n"
+    )
+    assert native.conf_get(path, "role") == "listener"
+    assert native.conf_get(path, "k") == " v "
+    with pytest.raises(OSError):
+        native.conf_get(path, "# comment")
+
+
+def test_symlinked_conf_refused(native: InterceptLibrary, confs: ConfDir) -> None:
+    real = confs.write_raw("real", "role=initiator\n")
+    link = confs.path / "link.conf"
+    link.symlink_to(real)
+    with pytest.raises(OSError) as caught:
+        native.conf_get(link, "role")
+    assert caught.value.errno == errno.EACCES

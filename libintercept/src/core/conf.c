@@ -32,7 +32,7 @@ int gsi_conf_path(const char *tunnel_id, char *out, size_t size)
 /* Reads the whole file after checking its mode on the open descriptor (no race). */
 static int read_private_file(const char *path, char *buf, size_t size, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
     if (fd < 0) {
         int error = errno;
         GSI_DEBUG("cannot open %s: %s", path, strerror(error));
@@ -45,8 +45,11 @@ static int read_private_file(const char *path, char *buf, size_t size, size_t *l
     } else if (!S_ISREG(st.st_mode)) {
         GSI_WARN("%s is not a regular file", path);
         error = EINVAL;
+    } else if (st.st_uid != geteuid()) {
+        GSI_WARN("refusing %s: owned by another user (uid %u)", path, (unsigned)st.st_uid);
+        error = EACCES;
     } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        GSI_WARN("refusing %s: group or others can access it (mode %03o; it must be 0600)",
+        GSI_WARN("refusing %s: group or others can access it (mode %03o; run chmod 600 on it)",
                  path, (unsigned)(st.st_mode & 0777));
         error = EACCES;
     } else if (st.st_size >= (off_t)size) {
@@ -93,15 +96,19 @@ int gsi_conf_read(const char *path, gsi_conf_visit visit, void *ctx)
         size_t n = strlen(line);
         if (n > 0 && line[n - 1] == '\r')
             line[--n] = '\0';
-        if (n > 0 && line[0] != '#') {
-            char *eq = strchr(line, '=');
-            if (eq == NULL || eq == line) {
+        char *key = line + strspn(line, " \t"); /* keys are trimmed, values kept as is */
+        if (*key != '\0' && *key != '#') {      /* blank and comment lines are skipped */
+            char *eq = strchr(key, '=');
+            char *key_end = eq;
+            while (key_end != NULL && key_end > key && strchr(" \t", key_end[-1]) != NULL)
+                key_end--;
+            if (eq == NULL || key_end == key) {
                 GSI_WARN("%s is garbled: line %d is not key=value", path, line_no);
                 error = EINVAL;
                 break;
             }
-            *eq = '\0';
-            visit(ctx, line, eq + 1);
+            *key_end = '\0';
+            visit(ctx, key, eq + 1);
         }
         line = next;
     }
