@@ -111,3 +111,12 @@ def test_aarch64_client_handshakes_under_qemu(  # type: ignore[no-untyped-def]
     assert result.stdout == reply_for(data)
     assert [o.status for o in tunnel.ap.outcomes] == [0]  # the GSLA handshake ran
     assert b"connected through the access point" in result.stderr
+
+
+def test_setup_hook_style_build(tmp_path: Path) -> None:
+    """setup.py runs build.py with runpy and calls build("host", <package>/_lib)."""
+    import runpy
+
+    built = runpy.run_path(str(ROOT / "libintercept" / "build.py"))["build"]("host", tmp_path)
+    assert [p.name for p in built] == ["libglobus_streams_client.so.0"]
+    assert built[0].parent.parent == tmp_path
