@@ -23,11 +23,14 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trustme
 from orbit_sim.core.http import Request, Response
 from orbit_sim.core.simulator import Simulator
+
+if TYPE_CHECKING:
+    from orbit_sim.control import SimControl
 
 log = logging.getLogger("orbit_sim.server")
 PREFIXES = {"/auth": "auth", "/transfer": "transfer", "/control": "control"}
@@ -217,6 +220,12 @@ class ServerHandle:
     @property
     def control_url(self) -> str:
         return f"{self.base_url}/control"
+
+    def control(self) -> SimControl:
+        """A client of this server's control API (close it, or use it as a context)."""
+        from orbit_sim.control import SimControl
+
+        return SimControl(self.control_url)
 
     @property
     def env(self) -> dict[str, str]:

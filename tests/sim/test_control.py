@@ -17,7 +17,7 @@ from orbit_sim.services.auth.scopes import TRANSFER_ALL
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ServerHandle, SimControl]]:
     sim = Simulator("virtual")
     handle = serve(sim)
-    control = SimControl(handle.control_url)
+    control = handle.control()
     try:
         for key, value in handle.env.items():
             monkeypatch.setenv(key, value)
