@@ -10,7 +10,7 @@ Installed as a pytest11 plugin, so any suite in an environment with orbit-globus
   instead and the SDK's service URLs and CA are set in the environment for the test.
 - `sim_server` -- a fresh `Simulator` served on loopback (`orbit_sim.serve`); the value is
   the `ServerHandle`: `.env` holds the SPEC 5.3 variables for subprocesses, `.sim` the model,
-  `.control_url` the control API (`orbit_sim.control.SimControl(handle.control_url)`).
+  `.control()` a `SimControl` client of its control API (`.control_url`).
 - `sim_server_env` -- `sim_server` with its `.env` also set in this process's environment
   (monkeypatched), so globus-sdk clients created in the test use the loopback server.
 
