@@ -47,8 +47,10 @@ def test_nc_openbsd_both_directions_at_once(streams_tunnel, payload, procs) -> N
         [NC_OPENBSD, "-N", t.contact_host, str(t.contact_port)], stdin=PIPE, stdout=PIPE
     )
     procs += [server, client]
-    assert sha256(Output(client, payload).result()) == sha256(reply)
-    assert sha256(at_server.result()) == sha256(payload)
+    at_client = Output(client, payload).result()
+    assert (len(at_client), sha256(at_client)) == (len(reply), sha256(reply))
+    at_listener = at_server.result()
+    assert (len(at_listener), sha256(at_listener)) == (len(payload), sha256(payload))
 
 
 @pytest.mark.parametrize("initiator", ["nc.traditional", "ncat"])
