@@ -32,6 +32,8 @@ class Backend(Protocol):
 
     def lan_secret(self, tunnel_id: str, access_point_id: str) -> Credential | None: ...
 
+    def is_stale(self, secret_id: str) -> bool: ...
+
     def faults(self) -> Iterable[Any]: ...
 
 
@@ -55,6 +57,9 @@ class SimBackend:
 
     def lan_secret(self, tunnel_id: str, access_point_id: str) -> Credential | None:
         return self.sim.gcs.lan_secret_for(tunnel_id, access_point_id)
+
+    def is_stale(self, secret_id: str) -> bool:
+        return self.sim.gcs.is_stale(secret_id)
 
     def faults(self) -> Iterable[Any]:
         return self.sim.faults.list()

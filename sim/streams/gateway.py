@@ -412,8 +412,9 @@ class StreamGateway:
                     if point.closed:
                         return Status.TUNNEL_NOT_ACTIVE
                     credential = backend.lan_secret(point.id, sides.initiator_ap)
-                    if credential is None:
-                        return Status.AUTH_FAILED
+                    if credential is None:  # revoked (say so) or never created
+                        stale = backend.is_stale(str(hello.secret_id))
+                        return Status.STALE_SECRET if stale else Status.AUTH_FAILED
                     return lookup_for(point.id, credential)(hello)
 
                 async with asyncio.timeout(self.handshake_timeout):

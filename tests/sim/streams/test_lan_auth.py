@@ -44,6 +44,16 @@ def test_revoked_secret_on_arrow_1_is_refused_as_stale(tls_streams: StreamWorld)
     assert rig.app.accepted == 0
 
 
+def test_secret_revoked_through_the_control_action_is_stale(tls_streams: StreamWorld) -> None:
+    rig = tls_streams.tunnel(ListenerApp(behaviour=hold))
+    with tls_streams.sim.lock:
+        assert tls_streams.sim.gcs.revoke_lan_secret(str(rig.initiator.secret_id))
+    with pytest.raises(RefusedByPeer) as refused:
+        gsla_connect(rig.address, rig.id, rig.initiator).close()
+    assert refused.value.status is Status.STALE_SECRET
+    assert rig.app.accepted == 0
+
+
 def test_unknown_tunnel_on_arrow_1_is_refused(tls_streams: StreamWorld) -> None:
     rig = tls_streams.tunnel(ListenerApp(behaviour=hold))
     with pytest.raises(RefusedByPeer) as refused:
