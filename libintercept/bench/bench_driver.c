@@ -9,10 +9,17 @@
  *                                               answer one byte
  *   bench_driver send NAME PORT MIB             connect (untimed), then time MIB MiB out
  *                                               and the one-byte answer: MiB/s
+ *   bench_driver sink2 TID SID SECRET           two listeners, ports printed: plain, then
+ *                                               secure (GSLA); a thread per connection
+ *   bench_driver send2 PLAIN_PORT NAME PORT MIB ROUNDS
+ *                                               one plain and one tunnel connection from the
+ *                                               same process; rounds alternate MIB MiB on
+ *                                               each: MiB/s per round for both
  * Links the core (for the sink's handshake) but none of the hooks. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,43 +113,84 @@ static void resolve_loop(const char *name, int batches, int per)
     print_batches("resolve", result, batches);
 }
 
+/* One sink connection: optional GSLA server handshake, read to EOF, answer one byte. */
+static void serve_connection(int conn, const gsla_credential *known)
+{
+    static __thread char buf[1 << 16];
+    if (known != NULL) {
+        uint8_t nonce[32];
+        gsla hs;
+        gsi_random_bytes(nonce, sizeof nonce);
+        gsla_server_init(&hs, nonce, gsla_lookup_one, (void *)known);
+        int flags = gsi_fd_make_nonblocking(conn);
+        int error = gsi_wire_handshake(conn, &hs, gsi_now_ms() + 10000);
+        gsi_fd_restore_flags(conn, flags);
+        if (error) {
+            close(conn);
+            return;
+        }
+    }
+    while (read(conn, buf, sizeof buf) > 0)
+        ;
+    ssize_t ignored = write(conn, "k", 1);
+    (void)ignored;
+    close(conn);
+}
+
+static int read_credential(char **argv, gsla_credential *known)
+{
+    if (!gsi_uuid_parse(argv[0], known->tunnel_id) || !gsi_uuid_parse(argv[1], known->secret_id))
+        return 0;
+    gsi_hmac_key_init(&known->key, argv[2], strlen(argv[2]));
+    return 1;
+}
+
 static void sink(int argc, char **argv)
 {
     gsla_credential known;
     int secure = argc == 3;
-    if (secure) {
-        if (!gsi_uuid_parse(argv[0], known.tunnel_id) || !gsi_uuid_parse(argv[1], known.secret_id))
-            die("ids");
-        gsi_hmac_key_init(&known.key, argv[2], strlen(argv[2]));
-    }
+    if (secure && !read_credential(argv, &known))
+        die("ids");
     int fd = listen_loopback();
-    static char buf[1 << 20];
     for (;;) {
         int conn = accept(fd, NULL, NULL);
-        if (conn < 0)
-            continue;
-        if (secure) {
-            uint8_t nonce[32];
-            gsla hs;
-            gsi_random_bytes(nonce, sizeof nonce);
-            gsla_server_init(&hs, nonce, gsla_lookup_one, &known);
-            int flags = gsi_fd_make_nonblocking(conn);
-            int error = gsi_wire_handshake(conn, &hs, gsi_now_ms() + 10000);
-            gsi_fd_restore_flags(conn, flags);
-            if (error) {
-                close(conn);
-                continue;
-            }
-        }
-        while (read(conn, buf, sizeof buf) > 0)
-            ;
-        ssize_t ignored = write(conn, "k", 1);
-        (void)ignored;
-        close(conn);
+        if (conn >= 0)
+            serve_connection(conn, secure ? &known : NULL);
     }
 }
 
-static void send_bulk(const char *name, const char *port, long mib)
+typedef struct {
+    int listener;
+    const gsla_credential *known;
+} acceptor_args;
+
+static void *accept_thread(void *arg)
+{
+    acceptor_args *a = arg;
+    for (;;) {
+        int conn = accept(a->listener, NULL, NULL);
+        if (conn >= 0)
+            serve_connection(conn, a->known);
+    }
+    return NULL;
+}
+
+static void sink2(char **argv)
+{
+    static gsla_credential known;
+    if (!read_credential(argv, &known))
+        die("ids");
+    static acceptor_args plain, secure;
+    plain.listener = listen_loopback();
+    secure.listener = listen_loopback();
+    secure.known = &known;
+    pthread_t threads[2];
+    pthread_create(&threads[0], NULL, accept_thread, &plain);
+    pthread_create(&threads[1], NULL, accept_thread, &secure);
+    pthread_join(threads[0], NULL);
+}
+
+static int dial(const char *name, const char *port)
 {
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
     if (getaddrinfo(name, port, &hints, &res) != 0)
@@ -151,9 +199,13 @@ static void send_bulk(const char *name, const char *port, long mib)
     if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0)
         die("connect");
     freeaddrinfo(res);
+    return fd;
+}
+
+static void write_mib(int fd, long mib)
+{
     static char buf[1 << 20];
     memset(buf, 'x', sizeof buf);
-    double start = now_ns();
     for (long i = 0; i < mib; i++)
         for (size_t sent = 0; sent < sizeof buf;) {
             ssize_t n = write(fd, buf + sent, sizeof buf - sent);
@@ -161,13 +213,52 @@ static void send_bulk(const char *name, const char *port, long mib)
                 die("write");
             sent += (size_t)n;
         }
-    shutdown(fd, SHUT_WR);
+}
+
+static void finish(int fd)
+{
     char ack;
+    shutdown(fd, SHUT_WR);
     if (read(fd, &ack, 1) != 1)
         die("ack");
-    double seconds = (now_ns() - start) / 1e9;
     close(fd);
+}
+
+static void send_bulk(const char *name, const char *port, long mib)
+{
+    int fd = dial(name, port);
+    double start = now_ns();
+    write_mib(fd, mib);
+    finish(fd);
+    double seconds = (now_ns() - start) / 1e9;
     printf("{\"measure\": \"send\", \"mib_per_s\": %.1f}\n", (double)mib / seconds);
+}
+
+static void send_pair(const char *plain_port, const char *name, const char *port, long mib,
+                      int rounds)
+{
+    int fds[2] = {dial("127.0.0.1", plain_port), dial(name, port)};
+    double *rates[2] = {calloc((size_t)rounds, sizeof(double)),
+                        calloc((size_t)rounds, sizeof(double))};
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 2; k++) {
+            int which = (r % 2) ? 1 - k : k; /* alternate which goes first */
+            double start = now_ns();
+            write_mib(fds[which], mib);
+            rates[which][r] = (double)mib / ((now_ns() - start) / 1e9);
+        }
+    }
+    finish(fds[0]);
+    finish(fds[1]);
+    const char *labels[2] = {"plain", "tunnel"};
+    printf("{");
+    for (int k = 0; k < 2; k++) {
+        printf("%s\"%s\": [", k ? ", " : "", labels[k]);
+        for (int r = 0; r < rounds; r++)
+            printf("%s%.1f", r ? ", " : "", rates[k][r]);
+        printf("]");
+    }
+    printf("}\n");
 }
 
 int main(int argc, char **argv)
@@ -182,6 +273,10 @@ int main(int argc, char **argv)
         sink(argc - 2, argv + 2);
     else if (argc == 5 && strcmp(argv[1], "send") == 0)
         send_bulk(argv[2], argv[3], atol(argv[4]));
+    else if (argc == 5 && strcmp(argv[1], "sink2") == 0)
+        sink2(argv + 2);
+    else if (argc == 7 && strcmp(argv[1], "send2") == 0)
+        send_pair(argv[2], argv[3], argv[4], atol(argv[5]), atoi(argv[6]));
     else {
         fprintf(stderr, "usage: see the comment at the top of bench_driver.c\n");
         return 2;
