@@ -34,7 +34,9 @@ import orbit_sim
 import responses
 from globus_sdk.scopes import TransferScopes
 from orbit_sim.inprocess import mock_globus
+from report import Figure, record  # benchmarks/report.py, beside this script
 
+AREA = "sim-transfer"
 TRANSFER_URL = "https://transfer.api.globus.org"
 LS_ENTRIES = 10_000
 
@@ -153,6 +155,15 @@ def bench_get_task(calls: int) -> None:
         f"{ours / reference:.2f}",
         ">= 2,000",
     )
+    record(
+        Figure(
+            AREA,
+            "get_task in-process, one thread (ref: bare responses stub)",
+            f"{ours:,.0f} calls/s ({ours / reference:.2f}x ref)",
+            ">= 2,000 calls/s",
+            ours >= 2000,
+        )
+    )
 
     server = orbit_sim.serve(sim)
     try:
@@ -170,6 +181,15 @@ def bench_get_task(calls: int) -> None:
         f"{reference:,.0f}",
         f"{ours / reference:.2f}",
         ">= 500",
+    )
+    record(
+        Figure(
+            AREA,
+            "get_task over loopback, one thread (ref: bare http.server)",
+            f"{ours:,.0f} calls/s ({ours / reference:.2f}x ref)",
+            ">= 500 calls/s",
+            ours >= 500,
+        )
     )
     sim.close()
 
@@ -211,6 +231,15 @@ def bench_ls(rounds: int) -> None:
         "<= 50",
     )
     row("  first listing (entries encoded afresh, ms)", f"{cold:.1f}", "", "", "")
+    record(
+        Figure(
+            AREA,
+            f"operation_ls of {LS_ENTRIES:,} entries, median (ref: canned body)",
+            f"{ours:.1f} ms ({ours / reference:.2f}x ref)",
+            "<= 50 ms",
+            ours <= 50,
+        )
+    )
     sim.close()
 
 
@@ -258,10 +287,21 @@ def bench_big_transfer(files: int) -> None:
         "",
         "runs to SUCCEEDED",
     )
+    record(
+        Figure(
+            AREA,
+            f"{files:,}-file recursive transfer on the virtual clock",
+            f"SUCCEEDED in {wall:.2f} s ({virtual:,.0f} virtual s)",
+            "runs to SUCCEEDED",
+            True,
+        )
+    )
     sim.close()
 
+    growth = []
     for count in sorted({max(files // 10, 1), max(files // 3, 1), files}):
         per_file, source_per_file = transfer_memory(count)
+        growth.append((count, per_file))
         row(
             f"  memory growth per file, {count:,} files (B)",
             f"{per_file:,.0f}",
@@ -269,6 +309,16 @@ def bench_big_transfer(files: int) -> None:
             f"{per_file / source_per_file:.2f}",
             "flat as N grows",
         )
+    (small, small_growth), (big, big_growth) = growth[0], growth[-1]
+    record(
+        Figure(
+            AREA,
+            f"transfer memory per file at {small:,} / {big:,} files (ref: source tree)",
+            f"{small_growth:,.0f} / {big_growth:,.0f} B",
+            "no faster than N",
+            big_growth <= small_growth * 1.2,
+        )
+    )
 
 
 def transfer_memory(files: int) -> tuple[float, float]:
