@@ -270,6 +270,8 @@ class Route:
     name: str = ""
     # Error replies also carry a JSON:API `errors` array (Transfer's /v2 routes).
     jsonapi: bool = False
+    # The literal text before the first `{`: a cheap first filter when matching.
+    prefix: str = ""
 
 
 class Router:
@@ -306,6 +308,7 @@ class Router:
             auth=auth,
             name=name or getattr(handler, "__name__", pattern),
             jsonapi=jsonapi,
+            prefix=pattern.partition("{")[0],
         )
         self._routes.append(route)
         if "{" not in pattern:
@@ -337,6 +340,9 @@ class Router:
             return static, {}
         allowed = False
         for route in self._routes:
+            # The literal text before the first `{` rules most routes out cheaply.
+            if not path.startswith(route.prefix):
+                continue
             found = route.regex.match(path)
             if found is None:
                 continue
