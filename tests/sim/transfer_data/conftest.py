@@ -5,7 +5,8 @@ in-process (`mock_globus`) or over the loopback server, logged in with client cr
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import globus_sdk
@@ -24,6 +25,7 @@ class Harness:
     transport: str
     auth_url: str | None = None
     transfer_url: str | None = None
+    control_url: str | None = None
 
     @property
     def data(self) -> TransferData:
@@ -67,45 +69,48 @@ class Harness:
         return self.transfer_client(client.id, secret)
 
 
-def _loopback(sim: orbit_sim.Simulator) -> tuple[str, str, Callable[[], None]]:
-    serve = getattr(orbit_sim, "serve", None)
-    if serve is None:
-        pytest.skip("the loopback server (orbit_sim.serve) is not available yet")
-    server = serve(sim)
-    env = server.env
-    return (
-        env["GLOBUS_SDK_SERVICE_URL_AUTH"],
-        env["GLOBUS_SDK_SERVICE_URL_TRANSFER"],
-        server.stop,
-    )
+@contextmanager
+def _harness(transport: str) -> Iterator[Harness]:
+    sim = orbit_sim.Simulator(clock="virtual")
+    try:
+        if transport == "inprocess":
+            with mock_globus(sim):
+                yield Harness(sim, "inprocess")
+            return
+        server = orbit_sim.serve(sim)
+        try:
+            env = server.env
+            yield Harness(
+                sim,
+                "loopback",
+                auth_url=env["GLOBUS_SDK_SERVICE_URL_AUTH"],
+                transfer_url=env["GLOBUS_SDK_SERVICE_URL_TRANSFER"],
+                control_url=env["ORBIT_SIM_URL"],
+            )
+        finally:
+            server.stop()
+    finally:
+        sim.close()
 
 
 @pytest.fixture(params=["inprocess", "loopback"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    sim = orbit_sim.Simulator(clock="virtual")
-    try:
-        if request.param == "inprocess":
-            with mock_globus(sim):
-                yield Harness(sim, "inprocess")
-        else:
-            auth_url, transfer_url, stop = _loopback(sim)
-            try:
-                yield Harness(sim, "loopback", auth_url=auth_url, transfer_url=transfer_url)
-            finally:
-                stop()
-    finally:
-        sim.close()
+    with _harness(request.param) as made:
+        yield made
+
+
+@pytest.fixture
+def loopback() -> Iterator[Harness]:
+    """Over the loopback server only (its control API included)."""
+    with _harness("loopback") as made:
+        yield made
 
 
 @pytest.fixture
 def inprocess() -> Iterator[Harness]:
     """In-process only, for tests whose point is not the transport."""
-    sim = orbit_sim.Simulator(clock="virtual")
-    try:
-        with mock_globus(sim):
-            yield Harness(sim, "inprocess")
-    finally:
-        sim.close()
+    with _harness("inprocess") as made:
+        yield made
 
 
 @pytest.fixture

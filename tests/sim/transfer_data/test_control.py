@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import globus_sdk
-import orbit_sim
 import pytest
 import requests
 
@@ -13,21 +10,9 @@ from tests.sim.transfer_data.conftest import Harness
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[Harness, str]]:
-    sim = orbit_sim.Simulator(clock="virtual")
-    server = orbit_sim.serve(sim)
-    try:
-        env = server.env
-        harness = Harness(
-            sim,
-            "loopback",
-            auth_url=env["GLOBUS_SDK_SERVICE_URL_AUTH"],
-            transfer_url=env["GLOBUS_SDK_SERVICE_URL_TRANSFER"],
-        )
-        yield harness, env["ORBIT_SIM_URL"]
-    finally:
-        server.stop()
-        sim.close()
+def served(loopback: Harness) -> tuple[Harness, str]:
+    assert loopback.control_url is not None
+    return loopback, loopback.control_url
 
 
 def test_files_rates_and_quota_through_the_control_api(served: tuple[Harness, str]) -> None:
