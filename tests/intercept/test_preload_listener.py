@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from orbit_globus.lan import Credential, HandshakeError
+from orbit_globus.lan import Credential, HandshakeError, Status
 from tests.intercept.ap_stub import connect_as_listener_ap
 from tests.intercept.confs import ConfDir
 from tests.intercept.netutil import LOOPBACK, recv_all
@@ -122,8 +122,14 @@ def refused_attempt(tunnel: ListenerTunnel, kind: str) -> None:
             recv_all(sock)
         sock.close()
         return
-    with pytest.raises(HandshakeError):
+    expected = {
+        "wrong-secret": Status.AUTH_FAILED,  # the access point sees the app's proof is wrong
+        "stale-secret": Status.STALE_SECRET,
+        "unknown-tunnel": Status.UNKNOWN_TUNNEL,
+    }[kind]
+    with pytest.raises(HandshakeError) as caught:
         tunnel.connect(credential, tunnel_id).close()
+    assert caught.value.status is expected
 
 
 @pytest.mark.parametrize("mode", ["blocking", "dup", "fork", "exec"])
