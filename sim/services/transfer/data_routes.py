@@ -11,7 +11,8 @@ default world.
                                    consent.py (data_access) guards every data route
     sim.transfer_data (collections.py)
       collections: id -> Collection --fs--> FileSystem (filesystem.py; guests share storage)
-      tasks: id -> TransferTask | DeleteTask (tasks.py): planned once at submission,
+      tasks: id -> TransferTask | DeleteTask (transfer_task.py, delete_task.py, on the base
+             Task of tasks.py): planned once at submission,
              state at time t = binary search over completion offsets; settle(now) applies
              completed files to the destination FileSystem (on every request and clock move)
 """

@@ -15,18 +15,20 @@ from typing import TYPE_CHECKING, Any
 from orbit_sim.core.http import ApiError, BadRequest, NotFound, Request, Response, Router
 from orbit_sim.services.transfer.collections import Collection, TransferData, transfer_data
 from orbit_sim.services.transfer.consent import require_data_access
+from orbit_sim.services.transfer.delete_task import DeleteTask
 from orbit_sim.services.transfer.listing import parse_orderby
 from orbit_sim.services.transfer.operations import result_document
 from orbit_sim.services.transfer.tasks import (
     DEFAULT_DEADLINE_SECONDS,
     CollectionRef,
-    DeleteTask,
-    FilterRule,
     Task,
+    parse_time,
+)
+from orbit_sim.services.transfer.transfer_task import (
+    FilterRule,
     TransferItem,
     TransferPlanner,
     TransferTask,
-    parse_time,
 )
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from orbit_sim.core.http import ApiError
+from orbit_sim.services.transfer.delete_task import DeleteTask
 from orbit_sim.services.transfer.filesystem import FileSystem, VfsError, checksum_of
 from orbit_sim.services.transfer.listing import (
     ListRequest,
@@ -13,12 +14,9 @@ from orbit_sim.services.transfer.listing import (
     entry_document,
     list_directory,
 )
-from orbit_sim.services.transfer.tasks import (
-    FAULT_RETRY_SECONDS,
-    CollectionRef,
-    DeleteTask,
+from orbit_sim.services.transfer.tasks import FAULT_RETRY_SECONDS, CollectionRef, TaskRates
+from orbit_sim.services.transfer.transfer_task import (
     FilterRule,
-    TaskRates,
     TransferItem,
     TransferPlanner,
     TransferTask,
