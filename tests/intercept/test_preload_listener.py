@@ -193,3 +193,30 @@ def test_empty_lankey_means_no_handshake(listener_tunnel: ListenerTunnel, confs:
         plain = socket.create_connection(tunnel.address, timeout=10)
         assert exchange(plain) == DIGEST.encode()  # not one handshake byte either way
         finish(app)
+
+
+@pytest.mark.parametrize("problem", ["world-readable", "missing", "garbled"])
+def test_listener_conf_problem_fails_closed(
+    listener_tunnel: ListenerTunnel, confs: ConfDir, problem: str
+) -> None:
+    """No usable conf: every connection is refused, the program keeps waiting, and the next
+    connection after the conf is fixed gets through."""
+    tunnel = listener_tunnel
+    conf = confs.file(tunnel.id)
+    good = conf.read_bytes()
+    if problem == "world-readable":
+        conf.chmod(0o644)
+    elif problem == "missing":
+        conf.unlink()
+    else:
+        confs.write_raw(tunnel.id, b"role listener\n")
+    with started(python_app(tunnel, "blocking", 1), tunnel.env) as app:
+        wait_listening(tunnel.port, tunnel.family)
+        with pytest.raises((HandshakeError, ConnectionError)):
+            tunnel.connect().close()  # closed before a single handshake byte
+        assert app.poll() is None
+        confs.write_raw(tunnel.id, good)
+        assert exchange(tunnel.connect()) == DIGEST.encode()
+        out, err = finish(app)
+    assert out.count("conn") == 1
+    assert "no usable listener conf; connection refused" in err

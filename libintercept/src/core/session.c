@@ -51,6 +51,7 @@ int gsi_session_server(int fd, const char *tunnel_id, int64_t deadline_ms)
     }
     if (error) {
         gsi_conf_wipe(&conf);
+        GSI_WARN("tunnel %s: no usable listener conf; connection refused", tunnel_id);
         return ECONNREFUSED; /* fail closed: no conf, no connection */
     }
     if (conf.lankey_len == 0) {
