@@ -28,6 +28,7 @@ from orbit_globus.lan import ClientHandshake, HandshakeError, Role, Status, look
 from . import lan
 from .backend import Backend, SimBackend, TunnelSides
 from .faults import DOWNSTREAM, UPSTREAM, ConnectionFaults, FaultBoard
+from .listener import Listener
 from .loop import LoopThread
 from .pipes import PipePool
 from .pump import READ_SIZE
@@ -64,87 +65,6 @@ def _discard_wan(task: asyncio.Task[Stream]) -> None:
     task.add_done_callback(close_result)
 
 
-class _Listener:
-    """A listening socket whose accepts feed a handler on the loop; can pause (refuse)."""
-
-    def __init__(self, host: str, avoid_port: int | None = None) -> None:
-        self.host = host
-        self.sock = self._bind(0)
-        if avoid_port is not None and self.sock.getsockname()[1] == avoid_port:
-            # A restart must move the port: ask the kernel again.
-            replacement = self._bind(0)
-            self.sock.close()
-            self.sock = replacement
-        self.port: int = self.sock.getsockname()[1]
-        self.paused = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._handler: Any = None
-
-    def _bind(self, port: int) -> socket.socket:
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, port))
-            sock.listen(socket.SOMAXCONN)
-        except OSError:
-            sock.close()
-            raise
-        sock.setblocking(False)
-        return sock
-
-    def serve(self, loop: asyncio.AbstractEventLoop, handler: Any) -> None:
-        """On the loop: start accepting into `handler(sock)`."""
-        self._loop, self._handler = loop, handler
-        if not self.paused and self.sock.fileno() >= 0:
-            loop.add_reader(self.sock.fileno(), self._accept)
-
-    def _accept(self) -> None:
-        for _ in range(64):
-            try:
-                conn, _ = self.sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:  # shut down from another thread: close() follows on the loop
-                self._unregister()
-                return
-            conn.setblocking(False)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._handler(conn)
-
-    def stop_listening_now(self) -> None:
-        """Any thread: refuse new connections immediately (the fd is closed on the loop)."""
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-
-    def _unregister(self) -> None:
-        if self._loop is not None and self.sock.fileno() >= 0:
-            self._loop.remove_reader(self.sock.fileno())
-
-    def pause(self) -> None:
-        """On the loop: stop listening (connects are refused) but keep the port number."""
-        if self.paused:
-            return
-        self.paused = True
-        self._unregister()
-        self.sock.close()
-
-    def resume(self) -> None:
-        if not self.paused:
-            return
-        try:
-            self.sock = self._bind(self.port)
-        except OSError as exc:
-            log.warning("cannot listen again on port %s: %s", self.port, exc)
-            return
-        self.paused = False
-        if self._loop is not None:
-            self.serve(self._loop, self._handler)
-
-    def close(self) -> None:
-        self._unregister()
-        self.sock.close()
-
-
 class _Members:
     """Set-up tasks and relays that must end with their tunnel or access point."""
 
@@ -162,7 +82,7 @@ class _Members:
 class _TunnelPoint(_Members):
     """The initiator side of one open tunnel."""
 
-    def __init__(self, sides: TunnelSides, listener: _Listener) -> None:
+    def __init__(self, sides: TunnelSides, listener: Listener) -> None:
         super().__init__()
         self.sides = sides
         self.id = sides.id
@@ -173,7 +93,7 @@ class _TunnelPoint(_Members):
 class _WanPoint(_Members):
     """The WAN port of one listener access point."""
 
-    def __init__(self, access_point_id: str, listener: _Listener) -> None:
+    def __init__(self, access_point_id: str, listener: Listener) -> None:
         super().__init__()
         self.access_point_id = access_point_id
         self.listener = listener
@@ -238,7 +158,7 @@ class StreamGateway:
             raise RuntimeError("StreamGateway is shut down")
         sides = self.backend.sides(tunnel)
         with self._lock:
-            listener = _Listener(self.host, avoid_port=self._last_port.get(sides.id))
+            listener = Listener(self.host, avoid_port=self._last_port.get(sides.id))
             self._last_port[sides.id] = listener.port
             point = _TunnelPoint(sides, listener)
             old = self._tunnels.pop(sides.id, None)
@@ -312,7 +232,7 @@ class StreamGateway:
     def _wan_point(self, access_point_id: str) -> _WanPoint:
         wan = self._wan.get(access_point_id)
         if wan is None:
-            wan = _WanPoint(access_point_id, _Listener(self.host))
+            wan = _WanPoint(access_point_id, Listener(self.host))
             wan.listener.serve(
                 self._loop, lambda sock: self._spawn(wan, self._listener_side(wan, sock))
             )
