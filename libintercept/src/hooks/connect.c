@@ -105,6 +105,8 @@ static int tunnel_connect(int fd, const uint8_t tunnel_id[16])
     char tid[GSI_UUID_TEXT];
     gsi_uuid_format(tunnel_id, tid);
     int family = socket_int(fd, SOL_SOCKET, SO_DOMAIN);
+    if (family < 0)
+        return errno; /* EBADF, ENOTSOCK: as libc's connect would say */
     if (family != AF_INET && family != AF_INET6)
         return EAFNOSUPPORT; /* what libc would say for an internet address */
     if (socket_int(fd, SOL_SOCKET, SO_TYPE) != SOCK_STREAM) {
