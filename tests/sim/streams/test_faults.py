@@ -182,6 +182,15 @@ def test_stalled_handshake_on_arrow_3_times_the_listener_out(streams: StreamWorl
     assert rig.app.errors == ["TimeoutError"] and rig.app.received == 0
 
 
+def test_stalled_handshake_on_arrow_2_ends_in_the_access_points_timeout(
+    streams: StreamWorld,
+) -> None:
+    streams.gateway.handshake_timeout = 0.5  # the initiator access point gives up sooner
+    rig = streams.tunnel(ListenerApp(behaviour=hold))
+    send_into_a_closing_tunnel(streams, rig, StallHandshake(leg=2))
+    assert rig.app.accepted == 0
+
+
 def test_corrupted_handshake_on_arrow_1_is_refused_by_the_client(streams: StreamWorld) -> None:
     rig = streams.tunnel()
     with fault(streams, CorruptHandshake(leg=1)), pytest.raises(PeerMisbehaved):
