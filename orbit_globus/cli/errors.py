@@ -1,4 +1,8 @@
-"""Expected failures -> one line on stderr and a non-zero exit, never a traceback."""
+"""Expected failures -> one line on stderr and a non-zero exit, never a traceback.
+
+Exit statuses: 1 bad input or local state, 2 usage or missing login/consent, 3 a service
+cannot be reached, 4 denied or not found, 5 any other service error.
+"""
 
 from __future__ import annotations
 
@@ -73,21 +77,21 @@ def _translate_sdk(err: Exception) -> CliError | None:
     return None
 
 
+# What requests' messages say -> what the user reads.
+NETWORK_REASONS = {
+    "Connection refused": "connection refused",
+    "Name or service not known": "unknown host name",
+    "timed out": "timed out",
+    "CERTIFICATE_VERIFY_FAILED": "TLS certificate not trusted (check GLOBUS_SDK_VERIFY_SSL)",
+    "Connection reset": "connection reset",
+}
+
+
 def _network_reason(underlying: BaseException) -> str:
     text = str(underlying)
-    for marker in (
-        "Connection refused",
-        "Name or service not known",
-        "timed out",
-        "CERTIFICATE_VERIFY_FAILED",
-        "Connection reset",
-    ):
+    for marker, reason in NETWORK_REASONS.items():
         if marker in text:
-            return (
-                marker.lower()
-                if marker != "CERTIFICATE_VERIFY_FAILED"
-                else ("TLS certificate not trusted (check GLOBUS_SDK_VERIFY_SSL)")
-            )
+            return reason
     return underlying.__class__.__name__
 
 
