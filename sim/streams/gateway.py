@@ -392,7 +392,7 @@ class StreamGateway:
             )
             async with asyncio.timeout(self.handshake_timeout):
                 await tls_handshake(self._loop, channel)
-            if not corrupt:
+            if not corrupt and not channel.session_reused:
                 self.tls.remember(*pair, channel.session)
         except BaseException:
             close_socket(wan, reset=True)
