@@ -1,0 +1,49 @@
+"""The sdist and the platform wheels (issue 8): tags, contents, and a fresh install."""
+
+from __future__ import annotations
+
+import tarfile
+import zipfile
+from pathlib import Path
+
+from artifacts import LIBRARY_NAME, Arch
+from build_all import Artifacts
+from smoke import bare_env, run_nc_example
+
+
+def test_sdist_builds_from_source_and_carries_no_built_library(artifacts: Artifacts) -> None:
+    with tarfile.open(artifacts.sdist) as sdist:
+        names = [name.split("/", 1)[1] for name in sdist.getnames() if "/" in name]
+    assert {"setup.py", "pyproject.toml", "libintercept/build.py"} <= set(names)
+    assert "libintercept/src/hooks/connect.c" in names
+    assert [name for name in names if ".so" in name] == []
+
+
+def test_wheel_is_tagged_for_its_architecture_and_carries_only_its_library(
+    artifacts: Artifacts, arch: Arch
+) -> None:
+    wheel = Path(artifacts.wheels[arch.name])
+    assert wheel.name.endswith(
+        f"-py3-none-manylinux_2_17_{arch.name}.manylinux2014_{arch.name}.whl"
+    )
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/WHEEL")))
+    libraries = [name for name in names if ".so" in name]
+    assert libraries == [f"orbit_globus/_lib/{arch.name}/{LIBRARY_NAME}"]
+    lines = metadata.decode().splitlines()
+    assert "Root-Is-Purelib: false" in lines
+    assert {line for line in lines if line.startswith("Tag:")} == {
+        f"Tag: py3-none-manylinux_2_17_{arch.name}",
+        f"Tag: py3-none-manylinux2014_{arch.name}",
+    }
+
+
+def test_fresh_venv_with_the_wheel_runs_the_guides_nc_example(
+    wheel_venv: Path, sim_env: dict[str, str], tmp_path: Path
+) -> None:
+    example = run_nc_example(sim_env, tmp_path, bare_env(wheel_venv))
+    preloaded = Path(example.preloaded_library())
+    assert preloaded.name == LIBRARY_NAME
+    # the library of the installed wheel, not the development tree's
+    assert preloaded.is_relative_to(wheel_venv.parent), preloaded
