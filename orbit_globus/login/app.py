@@ -15,11 +15,12 @@ import os
 from pathlib import Path
 
 import globus_sdk
+import requests
 from globus_sdk.config import get_environment_name
 from globus_sdk.globus_app.config import resolve_by_login_flow
 from globus_sdk.scopes import AuthScopes, TransferScopes
 from globus_sdk.token_storage import JSONTokenStorage
-from globus_sdk.transport import RetryConfig
+from globus_sdk.transport import RetryCheckResult, RetryConfig, RetryContext
 
 from orbit_globus.streams.errors import StreamsError
 
@@ -34,9 +35,18 @@ MAX_RETRIES = 3
 MAX_RETRY_SLEEP = 4.0
 
 
+def _never_retry_tls_failures(ctx: RetryContext) -> RetryCheckResult:
+    # An untrusted certificate stays untrusted; retrying only delays the one-line error.
+    if isinstance(ctx.exception, requests.exceptions.SSLError):
+        return RetryCheckResult.do_not_retry
+    return RetryCheckResult.no_decision
+
+
 def retry_config() -> RetryConfig:
-    """A fresh retry policy (each client registers its own checks into it)."""
-    return RetryConfig(max_retries=MAX_RETRIES, max_sleep=MAX_RETRY_SLEEP)
+    """A fresh retry policy (each client then appends the SDK's standard checks to it)."""
+    config = RetryConfig(max_retries=MAX_RETRIES, max_sleep=MAX_RETRY_SLEEP)
+    config.checks.register_check(_never_retry_tls_failures)
+    return config
 
 
 def token_storage(client_id: str) -> JSONTokenStorage:

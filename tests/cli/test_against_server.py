@@ -535,3 +535,13 @@ def test_launched_applications_talk_through_the_tunnel(listener, initiator, tunn
     assert TunnelConf.load(tunnel, initiator.conf_dir).connector_contact_string == real_contact
     log_text = debug_log.read_text() if debug_log.exists() else ""
     assert iconf.lankey not in log_text
+
+
+def test_untrusted_gcs_certificate_is_one_line(listener, tunnel):
+    env = listener.env()
+    del env["GLOBUS_SDK_VERIFY_SSL"]  # the GCS Manager's trustme CA is then unknown
+    args = ("environment", "initialize", "--listener-contact-string", "127.0.0.1:9", tunnel)
+    line = one_error_line(listener.run(*args, env=env))
+    assert "GLOBUS_SDK_VERIFY_SSL" in line
+    assert not (listener.conf_dir / f"{tunnel}.conf").exists()
+    listener.ok(*args)  # with the CA, the same command then succeeds
