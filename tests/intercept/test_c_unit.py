@@ -60,3 +60,15 @@ def test_core_threads_under_thread_sanitizer(build_module, tmp_path: Path) -> No
     assert "ThreadSanitizer" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok threads\n"
+
+
+def test_core_fork_while_threads_resolve(build_module, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = build_module.build_program(
+        build_module.host_arch(),
+        [*build_module.core_sources(), C_TESTS / "test_fork.c"],
+        tmp_path / "test_fork",
+        CORE_INCLUDE,
+    )
+    result = _run(program)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok fork\n"
