@@ -271,9 +271,9 @@ def update(
         host, port = parse_host_port(listener_contact, what="listener contact string")
         remote.record_listener(globus_factory(), conf.tunnel_id, host, port)
         conf.set(listener_contact_string=format_host_port(host, port))
+    conf.save()  # the new TTL holds even if the refresh below fails
     if not conf.is_listener:
         refresh_contact(conf, globus_factory())
-    conf.save()
     return conf
 
 
