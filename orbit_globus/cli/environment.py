@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from contextlib import AbstractContextManager
 
 import click
 
@@ -19,6 +21,15 @@ def _globus(interactive: bool = False):  # -> orbit_globus.login.Globus
     from orbit_globus.login import Globus
 
     return Globus(interactive=interactive and sys.stdin.isatty())
+
+
+def _spinner(text: str) -> AbstractContextManager[object]:
+    """A rich spinner on stderr while the CLI waits, when a person is watching."""
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(text)
 
 
 @click.group()
@@ -74,6 +85,7 @@ def initialize(
         cs_ttl=cs_ttl,
         force=force,
         base_dir=settings.base_dir,
+        status=_spinner,
     )
     if result.note:
         click.echo(f"globus-streams: note: {result.note}", err=True)

@@ -6,12 +6,14 @@ contact lookup with a fresh conf never imports globus-sdk.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from . import remote
@@ -36,6 +38,13 @@ DEFAULT_CS_TTL = 60
 FAKE_PORT_RANGE = (1025, 9999)
 
 GlobusFactory = Callable[[], "Globus"]
+StatusFactory = Callable[[str], AbstractContextManager[object]]
+
+
+def _no_status(_text: str) -> AbstractContextManager[object]:
+    return contextlib.nullcontext()
+
+
 BaseDir = str | os.PathLike[str] | None
 
 
@@ -78,8 +87,12 @@ def initialize(
     force: bool = False,
     base_dir: BaseDir = None,
     now: Callable[[], float] = time.time,
+    status: StatusFactory = _no_status,
 ) -> InitResult:
-    """Prepare this side of a tunnel: listener contact, a LAN secret, the conf file."""
+    """Prepare this side of a tunnel: listener contact, a LAN secret, the conf file.
+
+    `status(text)` is a context manager shown while waiting (the CLI passes a spinner).
+    """
     tid = canonical_tunnel_id(tunnel_id)
     role = ROLE_LISTENER if listener or listener_contact else ROLE_INITIATOR
     _check_options(role, listener_contact, globus_contacts, cs_ttl)
@@ -127,7 +140,10 @@ def initialize(
         result = InitResult(conf=conf, tunnel=tunnel, contact_string=None)
     else:
         fake_port = (old.fake_port if old else None) or _random_fake_port()
-        result = _initiator_side(globus, conf, tunnel, fake_port, globus_contacts, cs_ttl, now)
+        with status(f"Waiting for tunnel {tid} to become ACTIVE"):
+            if tunnel.listener_contact:  # ACTIVE is imminent: worth a short wait
+                tunnel = remote.wait_for_active(globus, tunnel)
+        result = _initiator_side(conf, tunnel, fake_port, globus_contacts, cs_ttl, now)
     conf.save()
     return result
 
@@ -159,7 +175,6 @@ def _register_listener(globus: Globus, tunnel: Tunnel, listener_contact: str | N
 
 
 def _initiator_side(
-    globus: Globus,
     conf: TunnelConf,
     tunnel: Tunnel,
     fake_port: int,
@@ -168,8 +183,6 @@ def _initiator_side(
     now: Callable[[], float],
 ) -> InitResult:
     """The initiator's keys: the access point contact once ACTIVE (never a `None:None`)."""
-    if tunnel.listener_contact:  # ACTIVE is imminent: worth a short wait
-        tunnel = remote.wait_for_active(globus, tunnel)
     contact = tunnel.initiator_contact
     conf.set(
         connector_contact_string=contact,
