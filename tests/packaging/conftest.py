@@ -102,3 +102,11 @@ def sim_env() -> Iterator[dict[str, str]]:
 @pytest.fixture(params=sorted(ARCHES))
 def arch(request: pytest.FixtureRequest) -> Arch:
     return ARCHES[request.param]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The first test of a run waits for every artifact to be built: allow it the time."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.timeout(900))
