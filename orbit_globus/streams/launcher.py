@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .conf import TunnelConf, conf_dir
+from .conf import DIR_ENV, TunnelConf, conf_dir
 from .contact import parse_host_port
 from .errors import StreamsError
 
@@ -73,7 +73,9 @@ def launch_env(
 ) -> dict[str, str]:
     """The environment for a program started in `tunnel_id`'s tunnel, based on `env`."""
     result = dict(os.environ if env is None else env)
-    directory = conf_dir(base_dir or result.get("GLOBUS_STREAMS_DIR"))
+    # The program's environment decides, not this process's: its dir, else its HOME's.
+    home_default = Path(result["HOME"]) / ".globus" / "streams" if "HOME" in result else None
+    directory = conf_dir(base_dir or result.get(DIR_ENV) or home_default)
     conf = TunnelConf.load_if_exists(tunnel_id, directory)
     if conf is None:
         tid = TunnelConf.new(tunnel_id, directory)

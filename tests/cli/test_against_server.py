@@ -26,6 +26,7 @@ from orbit_globus.lan import (
     lookup_for,
     server_handshake,
 )
+from orbit_globus.streams import launch
 from orbit_globus.streams.conf import TunnelConf
 
 from .server import GLOBUS_STREAMS, LAUNCHER, Host, orbit_sim_serve
@@ -512,9 +513,10 @@ def test_launched_applications_talk_through_the_tunnel(listener, initiator, tunn
     iconf.save()
     debug_log = tmp_path / "initiator-debug.log"
 
-    server = subprocess.Popen(
-        [LAUNCHER, tunnel, sys.executable, "-c", LISTENING_APP, str(port)],
-        env=listener.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    # The listener side through launch(), the Python twin of the launcher script.
+    server = launch(
+        tunnel, [sys.executable, "-c", LISTENING_APP, str(port)], env=listener.env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert server.stdout.readline().strip() == "ready"

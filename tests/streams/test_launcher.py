@@ -277,3 +277,10 @@ def test_launch_uninitialized_raises(conf_dir, fake_library):
 
 def test_script_is_executable_in_the_package():
     assert SCRIPT.stat().st_mode & stat.S_IXUSR
+
+
+def test_launch_env_follows_the_given_environments_home(tmp_path, fake_library):
+    home = tmp_path / "elsewhere"
+    write_conf(home / ".globus" / "streams", role="initiator")
+    env = launch_mod.launch_env(TUNNEL, env={"HOME": str(home), "PATH": "/bin"})
+    assert env["GLOBUS_STREAMS_DIR"] == str(home / ".globus" / "streams")
