@@ -11,14 +11,22 @@ import platform
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .conf import DIR_ENV, TunnelConf, conf_dir
 from .contact import parse_host_port
+from .elf import is_static_elf
 from .errors import StreamsError
 
 LIBRARY_NAME = "libglobus_streams_client.so.0"
+
+
+class StaticProgramWarning(UserWarning):
+    """`launch()` was asked to run a program the intercept library cannot see into."""
+
+
 PORT_VAR_PREFIX = "GLOBUS_STREAMS_INTERCEPT_PORT_"
 
 
@@ -124,4 +132,11 @@ def launch(
     full_env = launch_env(
         tunnel_id, port=port, debug=debug, log_file=log_file, base_dir=base_dir, env=env
     )
+    program = shutil.which(command[0], path=full_env.get("PATH"))
+    if program is not None and is_static_elf(program):
+        warnings.warn(
+            f"{program} is statically linked; its connections cannot be intercepted",
+            StaticProgramWarning,
+            stacklevel=2,
+        )
     return subprocess.Popen(list(command), env=full_env, **popen_kwargs)  # type: ignore[call-overload]

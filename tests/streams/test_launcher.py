@@ -284,3 +284,25 @@ def test_launch_env_follows_the_given_environments_home(tmp_path, fake_library):
     write_conf(home / ".globus" / "streams", role="initiator")
     env = launch_mod.launch_env(TUNNEL, env={"HOME": str(home), "PATH": "/bin"})
     assert env["GLOBUS_STREAMS_DIR"] == str(home / ".globus" / "streams")
+
+
+def test_launch_warns_about_a_static_program(conf_dir, fake_library):
+    program = static_program()
+    if program is None:
+        pytest.skip("no statically linked program (ldconfig) or no readelf here")
+    write_conf(conf_dir, role="initiator")
+    with pytest.warns(launch_mod.StaticProgramWarning, match="statically linked"):
+        process = launch_mod.launch(
+            TUNNEL, [program, "--version"], base_dir=conf_dir, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("name", ["env", "sh", sys.executable])
+def test_dynamic_programs_and_scripts_are_not_static(name):
+    from orbit_globus.streams.elf import is_static_elf
+
+    path = shutil.which(name)
+    assert path is not None and not is_static_elf(path)
+    assert not is_static_elf(SCRIPT) and not is_static_elf("/nonexistent")
