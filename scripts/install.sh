@@ -20,6 +20,7 @@ declare -A wanted=(
   [qemu-user]=/usr/bin/qemu-aarch64
   [libc6-arm64-cross]=/usr/aarch64-linux-gnu/lib/libc.so.6
   [dpkg-dev]=/usr/bin/dpkg-architecture
+  [valgrind]=/usr/bin/valgrind
 )
 missing=()
 for pkg in "${!wanted[@]}"; do
