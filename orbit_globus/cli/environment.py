@@ -72,7 +72,17 @@ def initialize(
     cs_ttl: int | None,
     force: bool,
 ) -> None:
-    """Fetch a LAN secret and write TUNNEL_ID's conf (listener or initiator side)."""
+    """Fetch a LAN secret and write TUNNEL_ID's conf (listener or initiator side).
+
+    \b
+    Listener side (where the application listens):
+      globus-streams environment initialize --listener-contact-string 10.0.2.164:8888 TUNNEL_ID
+    Initiator side (prints the contact string to connect to):
+      globus-streams environment initialize --globus-contact myhost.com:443 TUNNEL_ID
+
+    ENDPOINT_ID, the GCS endpoint hosting this side's access point, is looked up when
+    omitted.
+    """
     if not settings.json:
         click.echo(f"Initializing the environment for tunnel: {tunnel_id}")
     result = env_ops.initialize(
