@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CS_TTL = 60
 FAKE_PORT_RANGE = (1025, 9999)
+# cleanup deletes secrets as a courtesy: one retry, then a warning, then the next conf.
+CLEANUP_RETRIES = 1
 
 GlobusFactory = Callable[[], "Globus"]
 StatusFactory = Callable[[str], AbstractContextManager[object]]
@@ -334,7 +336,9 @@ def cleanup(
         if conf.lankey_id and conf.endpoint_id:
             try:
                 globus = globus or globus_factory()
-                if remote.delete_lan_secret(globus, conf.endpoint_id, conf.lankey_id):
+                if remote.delete_lan_secret(
+                    globus, conf.endpoint_id, conf.lankey_id, max_retries=CLEANUP_RETRIES
+                ):
                     report.secrets_deleted.append(tid)
             except Exception as err:  # best effort: the GCS may be gone for good
                 report.warnings.append(

@@ -93,12 +93,19 @@ def create_lan_secret(
         raise StreamsError(f"GCS Manager of {endpoint_id} sent no LAN secret") from None
 
 
-def delete_lan_secret(globus: Globus, endpoint_id: str, secret_id: str) -> bool:
-    """Delete a LAN secret; False when the GCS no longer knows it."""
+def delete_lan_secret(
+    globus: Globus, endpoint_id: str, secret_id: str, *, max_retries: int | None = None
+) -> bool:
+    """Delete a LAN secret; False when the GCS no longer knows it.
+
+    `max_retries` lowers the client's retries for best-effort callers (cleanup).
+    """
     import globus_sdk
 
+    client = globus.gcs(endpoint_id)
     try:
-        globus.gcs(endpoint_id).delete(f"/lan_secrets/{secret_id}")
+        with client.retry_config.tune(max_retries=max_retries):
+            client.delete(f"/lan_secrets/{secret_id}")
     except globus_sdk.GlobusAPIError as err:
         if err.http_status == 404:
             return False

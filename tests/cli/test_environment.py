@@ -149,7 +149,7 @@ def test_listener_flag_uses_the_contact_on_the_tunnel(sim, run, listener, tunnel
     assert listener.conf(tunnel).listener_contact_string == "10.0.0.5:9000"
 
 
-def test_secret_with_equals_round_trips(sim, run, listener, initiator, tunnel, monkeypatch):
+def test_secret_with_equals_round_trips(sim, run, listener, tunnel, monkeypatch):
     import orbit_sim.services.gcs.models as gcs_models
 
     monkeypatch.setattr(gcs_models.secrets, "token_urlsafe", lambda n=32: "k3y==with=equals=")
@@ -288,10 +288,9 @@ def test_cleanup_needs_a_selection(sim, run, listener):
     assert result.exit_code != 0
 
 
-def test_cleanup_when_gcs_is_unreachable_warns_and_removes(sim, run, listener, tunnel, monkeypatch):
+def test_cleanup_when_gcs_is_unreachable_warns_and_removes(sim, run, listener, tunnel):
     init_listener(run, listener, tunnel)
-    sim.add_fault("http:service=gcs,route=*,status=404,count=0")
-    sim.add_fault("http:route=get_endpoint,status=400,count=0")
+    sim.add_fault("drop:service=gcs,route=*,count=0")  # every GCS call loses its connection
     result = run.ok("environment", "cleanup", tunnel, "--force", side=listener)
     assert "warning: could not delete the LAN secret" in result.stderr
     assert not (listener.conf_dir / f"{tunnel}.conf").exists()
