@@ -16,7 +16,7 @@ import fnmatch
 import hashlib
 import posixpath
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
 ErrorKind = Literal["not_found", "exists", "not_dir", "is_dir", "permission", "not_empty", "bad"]
 
@@ -60,8 +60,8 @@ class FileNode:
         self.checksum = checksum
         self.permissions = permissions
         self.content = content
-        # The node's encoded ls entry and what it was made from (see listing.py).
-        self.listed: tuple[tuple[object, ...], str] | None = None
+        # The node's encoded ls entry after the values it was made from (see listing.py).
+        self.listed: tuple[Any, ...] | None = None
 
     def copy_as(self, name: str, mtime: float) -> FileNode:
         """A copy with the same content (checksum and bytes are shared, not duplicated)."""
@@ -79,7 +79,7 @@ class DirNode:
         self.permissions = permissions
         self.children: dict[str, Node] = {}
         self._sorted: list[str] | None = []
-        self.listed: tuple[tuple[object, ...], str] | None = None
+        self.listed: tuple[Any, ...] | None = None
 
     def sorted_names(self) -> list[str]:
         if self._sorted is None:

@@ -76,17 +76,25 @@ def entries_json(nodes: list[Node], fs: FileSystem) -> str:
     """The JSON array of `entry_document`s, encoded directly (the hot path of big listings).
 
     Each node keeps its encoded entry with the values it was made from, so listing an
-    unchanged directory again only compares and joins.
+    unchanged directory again only compares and joins (no allocation per entry).
     """
     group, user = fs.group, fs.user
     parts = []
     for node in nodes:
-        key = (node.name, node.mtime, node.size, node.permissions, group, user)
         listed = node.listed
-        if listed is None or listed[0] != key:
-            listed = (key, _encode_entry(node, group, user))
+        if (
+            listed is None
+            or listed[0] != node.name
+            or listed[1] != node.mtime
+            or listed[2] != node.size
+            or listed[3] != node.permissions
+            or listed[4] != group
+            or listed[5] != user
+        ):
+            text = _encode_entry(node, group, user)
+            listed = (node.name, node.mtime, node.size, node.permissions, group, user, text)
             node.listed = listed
-        parts.append(listed[1])
+        parts.append(listed[6])
     return "[" + ",".join(parts) + "]"
 
 
