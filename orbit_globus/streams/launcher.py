@@ -7,7 +7,6 @@ command with them and returns the `subprocess.Popen`.
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -20,34 +19,21 @@ from .contact import parse_host_port
 from .elf import is_static_elf
 from .errors import StreamsError
 
-LIBRARY_NAME = "libglobus_streams_client.so.0"
+PORT_VAR_PREFIX = "GLOBUS_STREAMS_INTERCEPT_PORT_"
 
 
 class StaticProgramWarning(UserWarning):
     """`launch()` was asked to run a program the intercept library cannot see into."""
 
 
-PORT_VAR_PREFIX = "GLOBUS_STREAMS_INTERCEPT_PORT_"
-
-
 def library_path() -> Path:
-    """The intercept library built for this machine, from the installed package."""
+    """The intercept library built for this machine, inside the installed package."""
+    from orbit_globus.native import library_path as native_library_path
+
     try:
-        from orbit_globus.native import library_path as native_library_path
-    except ImportError:
-        native_library_path = None
-    if native_library_path is not None:
-        try:
-            return Path(native_library_path())
-        except FileNotFoundError as err:
-            raise StreamsError(str(err)) from None
-    candidate = Path(__file__).resolve().parent.parent / "_lib" / platform.machine() / LIBRARY_NAME
-    if not candidate.is_file():
-        raise StreamsError(
-            f"intercept library not found at {candidate}; build it with: "
-            "python libintercept/build.py host"
-        )
-    return candidate
+        return native_library_path()
+    except FileNotFoundError as err:  # its message names the build command
+        raise StreamsError(str(err)) from None
 
 
 def cli_path() -> str:
