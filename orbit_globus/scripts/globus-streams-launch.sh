@@ -54,7 +54,7 @@ if [ -n "$port" ]; then
 fi
 
 # --- the conf --------------------------------------------------------------------------
-conf_dir=${GLOBUS_STREAMS_DIR:-$HOME/.globus/streams}
+conf_dir=${GLOBUS_STREAMS_DIR:-${HOME:-}/.globus/streams}
 case "$conf_dir" in /*) ;; *) conf_dir=$PWD/$conf_dir ;; esac
 conf=$conf_dir/$tunnel_id.conf
 if [ ! -e "$conf" ]; then
