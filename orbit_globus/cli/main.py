@@ -7,7 +7,6 @@ they need the network or a table.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -60,6 +59,8 @@ _LOG_HANDLER_NAME = "globus-streams-verbose"
 
 
 def _configure_logging(verbose: int) -> None:
+    import logging  # here, not at the top: it costs start-up time on every run
+
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_LOG_HANDLER_NAME)
     handler.setFormatter(logging.Formatter("globus-streams: %(name)s: %(message)s"))

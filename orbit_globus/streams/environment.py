@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 import secrets
 import time
@@ -30,9 +29,9 @@ from .errors import StreamsError
 from .tunnel_doc import Tunnel
 
 if TYPE_CHECKING:
-    from orbit_globus.login import Globus
+    import logging
 
-log = logging.getLogger(__name__)
+    from orbit_globus.login import Globus
 
 DEFAULT_CS_TTL = 60
 FAKE_PORT_RANGE = (1025, 9999)
@@ -41,6 +40,12 @@ CLEANUP_RETRIES = 1
 
 GlobusFactory = Callable[[], "Globus"]
 StatusFactory = Callable[[str], AbstractContextManager[object]]
+
+
+def _log() -> logging.Logger:
+    import logging  # only on the network paths: it costs start-up time
+
+    return logging.getLogger(__name__)
 
 
 def _no_status(_text: str) -> AbstractContextManager[object]:
@@ -117,7 +122,7 @@ def initialize(
     if old is not None and old.lankey_id:
         # Revoke before rotating: the old secret must not outlive this conf.
         deleted = remote.delete_lan_secret(globus, old.endpoint_id or endpoint, old.lankey_id)
-        log.info("old LAN secret %s %s", old.lankey_id, "deleted" if deleted else "was gone")
+        _log().info("old LAN secret %s %s", old.lankey_id, "deleted" if deleted else "gone")
     if role == ROLE_LISTENER:
         tunnel = _register_listener(globus, tunnel, listener_contact)
 
