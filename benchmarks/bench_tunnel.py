@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         for server in (sink, *sinks.values()):
             server.close()
     direct, socat = best["direct"], best["socat"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (other work skews ratios)")
     print(f"single stream, {total / (1 << 30):.2f} GiB, best of {args.runs} interleaved rounds:")
     print(f"  direct loopback        {direct / 1e6:8.0f} MB/s")
     print(f"  two socat relays       {socat / 1e6:8.0f} MB/s")
