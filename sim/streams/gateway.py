@@ -195,10 +195,6 @@ class StreamGateway:
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
 
-    def tunnel_ports(self) -> dict[str, int]:
-        with self._lock:
-            return {tid: point.listener.port for tid, point in self._tunnels.items()}
-
     def _retire(self, point: _TunnelPoint) -> None:
         point.closed = True
         point.listener.stop_listening_now()
