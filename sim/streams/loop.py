@@ -32,6 +32,11 @@ class LoopThread:
         try:
             self.loop.run_forever()
         finally:
+            # Let unfinished set-ups run their cleanup (closing their sockets) before closing.
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
 
