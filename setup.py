@@ -59,6 +59,10 @@ class build_py_with_intercept(build_py):
     def run(self) -> None:
         super().run()
         if self.editable_mode:
+            if target_arch() != intercept_build()["host_arch"]():
+                raise RuntimeError(
+                    f"an editable install is for this machine: unset {TARGET_ARCH_VAR}"
+                )
             intercept_build()["build"]("host", ROOT / "orbit_globus" / "_lib")
             return
         # package_data copied whatever the source tree holds in _lib/ (libraries built for

@@ -1,24 +1,39 @@
 """Build the sdist and the platform wheels (x86_64, aarch64 cross-built with zig), and
 download the dependency wheels a tarball bundles.
 
-    python packaging/build_wheels.py --out DIR [--arch x86_64|aarch64|all|host] [--no-isolation]
+    python packaging/build_wheels.py --out DIR [--arch x86_64|aarch64|all|host]
+                                     [--library-out LIBDIR] [--no-isolation]
 
 Each wheel is built from the sdist, as `python -m build` does, so a wheel proves the sdist
-builds from source. The CI leg that runs the aarch64 library under qemu uses
-`python packaging/build_wheels.py --arch aarch64 --out DIR`.
+builds from source. `--library-out LIBDIR` also copies each wheel's library to
+`LIBDIR/<arch>/libglobus_streams_client.so.0`; the CI leg that runs the aarch64 library
+under qemu can so test the very file the wheel ships:
+
+    python packaging/build_wheels.py --arch aarch64 --out DIR --library-out orbit_globus/_lib
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from artifacts import ROOT, Arch, PackagingError, arches_for, project_version, run
+from artifacts import (
+    LIBRARY_NAME,
+    ROOT,
+    WHEEL_LIBRARY,
+    Arch,
+    PackagingError,
+    arches_for,
+    project_version,
+    run,
+)
 
 TARGET_ARCH_VAR = "ORBIT_GLOBUS_TARGET_ARCH"  # read by setup.py
 
@@ -59,6 +74,22 @@ def build_wheel(sdist: Path, arch: Arch, out_dir: Path, *, isolation: bool = Tru
     return wheel
 
 
+def extract_library(wheel: Path, arch: Arch, lib_dir: Path) -> Path:
+    """Copy the wheel's library to `lib_dir/<arch>/` (renamed into place, like build.py)."""
+    target = lib_dir / arch.name / LIBRARY_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{LIBRARY_NAME}.partial")
+    with (
+        zipfile.ZipFile(wheel) as archive,
+        archive.open(WHEEL_LIBRARY.format(arch=arch.name)) as src,
+        partial.open("wb") as out,
+    ):
+        shutil.copyfileobj(src, out)
+    partial.chmod(0o755)
+    partial.replace(target)
+    return target
+
+
 def download_dependencies(
     wheel: Path, arch: Arch, dest: Path, python_versions: Sequence[str]
 ) -> Path:
@@ -81,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--arch", default="all", help="x86_64, aarch64, all or host")
+    parser.add_argument("--library-out", type=Path, help="also copy each wheel's library here")
     parser.add_argument(
         "--no-isolation", action="store_true", help="build with this Python's setuptools/ziglang"
     )
@@ -90,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         sdist = build_sdist(args.out, isolation=not args.no_isolation)
         print(sdist)
         for arch in arches:
-            print(build_wheel(sdist, arch, args.out, isolation=not args.no_isolation))
+            wheel = build_wheel(sdist, arch, args.out, isolation=not args.no_isolation)
+            print(wheel)
+            if args.library_out:
+                print(extract_library(wheel, arch, args.library_out))
     except PackagingError as exc:
         print(f"build_wheels.py: {exc}", file=sys.stderr)
         return 1

@@ -77,6 +77,9 @@ class Example:
     tunnel_id: str
     listener_env: dict[str, str]
     initiator_env: dict[str, str]
+    listener_port: int
+    contact_host: str  # globus.<tunnel_id>
+    contact_port: int
 
     def preloaded_library(self, launcher: str = LAUNCHER) -> str:
         """LD_PRELOAD as the launcher sets it for a program on the initiator side."""
@@ -101,16 +104,10 @@ def _stop(procs: Sequence[subprocess.Popen]) -> None:
         proc.wait(timeout=TIMEOUT)
 
 
-def run_nc_example(
-    server_env: Mapping[str, str],
-    root: Path,
-    tools_env: Mapping[str, str],
-    *,
-    launcher: str = LAUNCHER,
-    payload: bytes = b"hello through the tunnel\n" * 64,
+def open_example_tunnel(
+    server_env: Mapping[str, str], root: Path, tools_env: Mapping[str, str]
 ) -> Example:
-    """Create a tunnel, initialize both sides, then `nc -l` under the launcher on the
-    listener side receives `payload` from `nc` under the launcher on the initiator side.
+    """Create a tunnel and initialize both sides with the copy's CLI, as the guide does.
 
     Every program runs in its side's HOME, as a user would: not in the source tree, whose
     `orbit_globus/` a `python -c` in the tools could otherwise import instead."""
@@ -124,28 +121,45 @@ def run_nc_example(
     out = _cli(initiator, "environment", "initialize", tunnel_id)
     contact = next(line for line in out.splitlines() if "contact string is" in line)
     host, contact_port = contact.rsplit(" ", 1)[1].rsplit(":", 1)
+    return Example(tunnel_id, listener, initiator, port, host, int(contact_port))
 
+
+def send_through(
+    example: Example,
+    payload: bytes,
+    *,
+    launcher: str = LAUNCHER,
+    client: Sequence[str] | None = None,
+    client_env: Mapping[str, str] | None = None,
+) -> None:
+    """`nc -l` under the launcher on the listener side must receive `payload` from the
+    initiator side's `client` (default: `nc -N CONTACT` under the launcher)."""
+    if client is None:
+        client = [launcher, example.tunnel_id, NC, "-N", example.contact_host,
+                  str(example.contact_port)]  # fmt: skip
+    client_env = example.initiator_env if client_env is None else client_env
     procs: list[subprocess.Popen] = []
     try:
         server = subprocess.Popen(
-            [launcher, tunnel_id, NC, "-l", str(port)],
-            env=listener,
-            cwd=listener["HOME"],
+            [launcher, example.tunnel_id, NC, "-l", str(example.listener_port)],
+            env=example.listener_env,
+            cwd=example.listener_env["HOME"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         procs.append(server)
-        wait_listening(port, server, timeout=TIMEOUT)
-        client = subprocess.Popen(
-            [launcher, tunnel_id, NC, "-N", host, contact_port],
-            env=initiator,
-            cwd=initiator["HOME"],
+        wait_listening(example.listener_port, server, timeout=TIMEOUT)
+        sender = subprocess.Popen(
+            list(client),
+            env=dict(client_env),
+            cwd=example.initiator_env["HOME"],
             stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        procs.append(client)
-        _, client_err = client.communicate(payload, timeout=TIMEOUT)
+        procs.append(sender)
+        _, client_err = sender.communicate(payload, timeout=TIMEOUT)
         received, server_err = server.communicate(timeout=TIMEOUT)
     except (subprocess.TimeoutExpired, RuntimeError, TimeoutError) as exc:
         raise SmokeFailed(f"nc example did not finish: {exc}") from None
@@ -157,4 +171,19 @@ def run_nc_example(
             f"{client_err.decode(errors='replace').strip()!r}, listener said "
             f"{server_err.decode(errors='replace').strip()!r}"
         )
-    return Example(tunnel_id, listener, initiator)
+
+
+def run_nc_example(
+    server_env: Mapping[str, str],
+    root: Path,
+    tools_env: Mapping[str, str],
+    *,
+    launcher: str = LAUNCHER,
+    payload: bytes = b"hello through the tunnel\n" * 64,
+) -> Example:
+    """The guide's example: a tunnel initialized on both sides, then `nc -l` under the
+    launcher on the listener side receives `payload` from `nc` under the launcher on the
+    initiator side."""
+    example = open_example_tunnel(server_env, root, tools_env)
+    send_through(example, payload, launcher=launcher)
+    return example

@@ -1,14 +1,19 @@
 """Every artifact for an architecture holds ELF files of that architecture only (readelf),
-including the extension modules inside the dependency wheels a tarball bundles."""
+including the extension modules inside the dependency wheels a tarball bundles; the
+aarch64 wheel's library carries a tunnel connection under qemu-aarch64."""
 
 from __future__ import annotations
 
+import runpy
+import shutil
 from pathlib import Path
 
 import pytest
-from artifacts import LIBRARY_NAME, Arch
+from artifacts import ARCHES, LIBRARY_NAME, ROOT, Arch
 from build_all import Artifacts
+from build_wheels import extract_library
 from elfcheck import foreign_elf
+from smoke import bare_env, open_example_tunnel, send_through
 
 
 @pytest.mark.parametrize("kind", ["wheels", "tarballs", "debs"])
@@ -21,3 +26,33 @@ def test_artifact_holds_elf_of_its_own_architecture_only(
     assert libraries, machines  # the tarball has it twice: lib/ and inside the wheel
     assert {machines[path] for path in libraries} == {arch.elf_machine}
     assert foreign == {}
+
+
+QEMU = shutil.which("qemu-aarch64")
+AARCH64_SYSROOT = Path("/usr/aarch64-linux-gnu")
+
+
+@pytest.mark.skipif(
+    QEMU is None or not (AARCH64_SYSROOT / "lib").is_dir(),
+    reason="qemu-aarch64 or the aarch64 glibc sysroot is not installed",
+)
+def test_aarch64_library_from_the_wheel_carries_a_tunnel_connection_under_qemu(
+    artifacts: Artifacts, wheel_venv: Path, sim_env: dict[str, str], tmp_path: Path
+) -> None:
+    aarch64 = ARCHES["aarch64"]
+    library = extract_library(Path(artifacts.wheels["aarch64"]), aarch64, tmp_path / "lib")
+    build = runpy.run_path(str(ROOT / "libintercept" / "build.py"))
+    client = build["build_program"](
+        "aarch64", [ROOT / "libintercept" / "tests" / "tiny_client.c"], tmp_path / "tiny_client"
+    )
+    example = open_example_tunnel(sim_env, tmp_path, bare_env(wheel_venv))
+    # What the launcher would set, minus LD_PRELOAD: qemu itself is an x86_64 program, so
+    # the aarch64 library reaches only the guest, through -E.
+    env = {
+        **example.initiator_env,
+        "GLOBUS_STREAMS_TUNNELS": example.tunnel_id,
+        "GLOBUS_STREAMS_CLI": str(wheel_venv / "globus-streams"),
+    }
+    argv = [QEMU, "-L", str(AARCH64_SYSROOT), "-E", f"LD_PRELOAD={library}", str(client)]
+    argv += [example.contact_host, str(example.contact_port)]
+    send_through(example, b"from an aarch64 program\n" * 512, client=argv, client_env=env)
