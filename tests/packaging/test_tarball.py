@@ -87,3 +87,18 @@ def test_setup_refuses_a_python_without_bundled_wheels(home: Path, tmp_path: Pat
     message = result.stderr.strip().splitlines()
     assert len(message) == 1 and "Python 3.9" in message[0], result.stderr
     assert (home / "venv" / "bin" / "globus-streams").exists()  # the refusal changed nothing
+
+
+def test_setup_finds_a_fitting_python_when_python3_does_not_fit(
+    artifacts: Artifacts, tmp_path: Path
+) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "python3").write_text("#!/bin/sh\necho 3.9\n")
+    (fake_bin / "python3").chmod(0o755)
+    (fake_bin / f"python{artifacts.python_versions[0]}").symlink_to(sys.executable)
+    home = unpack(Path(artifacts.tarballs["x86_64"]), tmp_path / "new") / "globus-streaming-tools"
+    result = _setup(home, PATH=f"{fake_bin}:{bare_env()['PATH']}")
+    assert result.returncode == 0, result.stderr
+    assert f"(Python {artifacts.python_versions[0]})" in result.stdout
+    assert (home / "bin" / "globus-streams").exists()
