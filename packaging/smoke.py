@@ -56,18 +56,18 @@ def _side(root: Path, name: str, server_env: Mapping[str, str], tools_env: Mappi
     }
 
 
-def _cli(env: Mapping[str, str], *args: str) -> str:
+def _output(argv: Sequence[str], env: Mapping[str, str], what: str) -> str:
+    """stdout of `argv` run on a side (in its HOME), or SmokeFailed with its stderr."""
     result = subprocess.run(
-        ["globus-streams", *args],
-        env=dict(env),
-        cwd=env["HOME"],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
+        list(argv), env=dict(env), cwd=env["HOME"], capture_output=True, text=True, timeout=TIMEOUT
     )
     if result.returncode != 0:
-        raise SmokeFailed(f"globus-streams {' '.join(args[:2])}: {result.stderr.strip()}")
+        raise SmokeFailed(f"{what}: {result.stderr.strip()}")
     return result.stdout
+
+
+def _cli(env: Mapping[str, str], *args: str) -> str:
+    return _output(["globus-streams", *args], env, f"globus-streams {' '.join(args[:2])}")
 
 
 @dataclass
@@ -84,17 +84,7 @@ class Example:
     def preloaded_library(self, launcher: str = LAUNCHER) -> str:
         """LD_PRELOAD as the launcher sets it for a program on the initiator side."""
         show = ["sh", "-c", 'printf %s "$LD_PRELOAD"']
-        result = subprocess.run(
-            [launcher, self.tunnel_id, *show],
-            env=self.initiator_env,
-            cwd=self.initiator_env["HOME"],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-        if result.returncode != 0:
-            raise SmokeFailed(f"{launcher}: {result.stderr.strip()}")
-        return result.stdout
+        return _output([launcher, self.tunnel_id, *show], self.initiator_env, launcher)
 
 
 def _stop(procs: Sequence[subprocess.Popen]) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import runpy
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
-from artifacts import ARCHES, LIBRARY_NAME, ROOT, Arch
+from artifacts import ARCHES, LIBRARY_NAME, ROOT, Arch, PackagingError
 from build_all import Artifacts
 from build_wheels import extract_library
-from elfcheck import foreign_elf
+from elfcheck import check_arch, foreign_elf
 from smoke import bare_env, open_example_tunnel, send_through
 
 
@@ -56,3 +57,20 @@ def test_aarch64_library_from_the_wheel_carries_a_tunnel_connection_under_qemu(
     argv = [QEMU, "-L", str(AARCH64_SYSROOT), "-E", f"LD_PRELOAD={library}", str(client)]
     argv += [example.contact_host, str(example.contact_port)]
     send_through(example, b"from an aarch64 program\n" * 512, client=argv, client_env=env)
+
+
+def test_the_builders_check_refuses_an_artifact_with_a_foreign_library(
+    artifacts: Artifacts, tmp_path: Path
+) -> None:
+    """A wheel named for aarch64 but holding the x86_64 library is caught before release."""
+    with zipfile.ZipFile(artifacts.wheels["x86_64"]) as real:
+        library = real.read(f"orbit_globus/_lib/x86_64/{LIBRARY_NAME}")
+    mislabeled = tmp_path / Path(artifacts.wheels["aarch64"]).name
+    with zipfile.ZipFile(mislabeled, "w") as wheel:
+        wheel.writestr(f"orbit_globus/_lib/aarch64/{LIBRARY_NAME}", library)
+    with pytest.raises(PackagingError, match="Advanced Micro Devices X86-64"):
+        check_arch(mislabeled, ARCHES["aarch64"])
+    empty = tmp_path / "empty.whl"
+    zipfile.ZipFile(empty, "w").close()
+    with pytest.raises(PackagingError, match="no ELF file"):
+        check_arch(empty, ARCHES["aarch64"])
