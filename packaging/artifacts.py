@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import platform
 import subprocess
-import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,10 +88,6 @@ def run(
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
         raise PackagingError(f"{' '.join(argv[:4])} ... failed ({result.returncode}):\n{tail}")
     return result.stdout
-
-
-def python() -> str:
-    return sys.executable
 
 
 def size_text(path: Path) -> str:
