@@ -216,7 +216,7 @@ def best_of(runs: int, fn: Any) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gib", type=float, default=1.0, help="bytes per throughput run")
-    parser.add_argument("--runs", type=int, default=3, help="throughput runs (best kept)")
+    parser.add_argument("--runs", type=int, default=5, help="throughput rounds (best kept)")
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--serve", choices=["tls", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
