@@ -7,12 +7,13 @@ Per architecture: the wheel (built from the sdist; aarch64 cross-built with zig)
 dependency wheels for the tarball (`pip download` for that platform and each Python
 version: needs the package index at build time, never at setup time), the tarball and the
 .deb. Each artifact is checked to hold ELF files of its own architecture only. The list of
-artifacts is written to DIR/artifacts.json.
+artifacts is written to DIR/artifacts.json, their checksums to DIR/SHA256SUMS.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from build_wheels import build_sdist, build_wheel, download_dependencies
 from elfcheck import check_arch
 
 MANIFEST = "artifacts.json"
+CHECKSUMS = "SHA256SUMS"  # `sha256sum -c SHA256SUMS` in DIR checks a download
 
 
 @dataclass
@@ -76,6 +78,8 @@ def build_all(
         built.tarballs[arch.name] = str(tarball)
         built.debs[arch.name] = str(deb)
     (out_dir / MANIFEST).write_text(json.dumps(asdict(built), indent=2) + "\n")
+    sums = (f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in built.all_paths())
+    (out_dir / CHECKSUMS).write_text("".join(sums))
     return built
 
 

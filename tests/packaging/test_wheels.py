@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -47,3 +48,13 @@ def test_fresh_venv_with_the_wheel_runs_the_guides_nc_example(
     assert preloaded.name == LIBRARY_NAME
     # the library of the installed wheel, not the development tree's
     assert preloaded.is_relative_to(wheel_venv.parent), preloaded
+
+
+def test_sha256sums_cover_every_artifact(artifacts: Artifacts) -> None:
+    out_dir = Path(artifacts.sdist).parent
+    check = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=out_dir, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    listed = {line.rsplit(": ", 1)[0] for line in check.stdout.splitlines()}
+    assert listed == {path.name for path in artifacts.all_paths()}
