@@ -37,20 +37,10 @@ def test_nc_openbsd_listener_to_initiator(streams_tunnel, payload, procs) -> Non
     sent.result()
 
 
-def test_nc_openbsd_both_directions_at_once(streams_tunnel, payload, procs) -> None:
-    need(NC_OPENBSD)
-    t = streams_tunnel
-    reply = bytes(reversed(payload))
-    server = t.listen([NC_OPENBSD, "-N", "-l", str(t.listener_port)], stdin=PIPE, stdout=PIPE)
-    at_server = Output(server, reply)
-    client = t.connect(
-        [NC_OPENBSD, "-N", t.contact_host, str(t.contact_port)], stdin=PIPE, stdout=PIPE
-    )
-    procs += [server, client]
-    at_client = Output(client, payload).result()
-    assert (len(at_client), sha256(at_client)) == (len(reply), sha256(reply))
-    at_listener = at_server.result()
-    assert (len(at_listener), sha256(at_listener)) == (len(payload), sha256(payload))
+# No nc-to-nc test sends both ways at once: nc.openbsd truncates its received stream now and
+# then under load even over plain loopback with no tunnel (seen ~1 in 30 runs with the CPU
+# busy), so such a test would measure netcat. test_python_sockets_echo_both_ways covers
+# simultaneous traffic in both directions.
 
 
 @pytest.mark.parametrize("initiator", ["nc.traditional", "ncat"])
