@@ -108,7 +108,9 @@ find_library() {
     # 2. installed on PATH: ask the Python that runs the CLI where the package is
     python=$(head -n 1 "$cli" 2>/dev/null | sed -n 's/^#! *\([^ ]*\).*/\1/p')
     [ -x "$python" ] || python=python3
-    package_dir=$("$python" -c 'import os, orbit_globus; print(os.path.dirname(orbit_globus.__file__))' 2>/dev/null) \
+    # From /, so that a folder named orbit_globus in the current directory cannot shadow the
+    # installed package.
+    package_dir=$(cd / && "$python" -c 'import os, orbit_globus; print(os.path.dirname(orbit_globus.__file__))' 2>/dev/null) \
         || return 1
     candidate=$package_dir/_lib/$arch/$LIB_NAME
     [ -f "$candidate" ] && { printf '%s' "$candidate"; return 0; }
