@@ -26,6 +26,8 @@ import time
 import uuid
 from pathlib import Path
 
+from report import Figure, record  # benchmarks/report.py, beside this script
+
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "globus-streams")
 LAUNCHER = str(BIN / "globus-streams-launch.sh")
@@ -93,6 +95,17 @@ def main() -> None:
         target = TARGETS_MS.get(name)
         target_text = f"{target:.0f}" if target else "-"
         print(f"{name:<42} {median_ms:>10.1f} {median_ms / reference:>9.2f} {target_text:>10}")
+        if name.startswith("python"):
+            continue
+        record(
+            Figure(
+                "cli",
+                f"{name} (python -c pass: {reference:.0f} ms)",
+                f"{median_ms:.0f} ms",
+                f"<= {target:.0f} ms" if target else "",
+                median_ms <= target if target else None,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from report import Figure, record  # benchmarks/report.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_PORT = 4000
 
@@ -185,10 +187,22 @@ def main(argv: list[str] | None = None) -> int:
         p, q = pick(plain) * factor, pick(pre) * factor
         paired = statistics.median(b / a for a, b in zip(plain, pre, strict=True))
         print(f"{name:38} {p:9.2f} {unit:<5}{q:9.2f} {unit:<5}{q / p:6.3f} {paired:7.3f}  {target}")
+        bound = float(target.split()[-1])
+        met = paired <= bound if target.startswith("<=") else paired >= bound
+        record(Figure("intercept", f"{name}: preloaded / plain", f"{paired:.3f}x", target, met))
     median_us = statistics.median(runs) / 1000
     print(
         f"{'resolve globus.<tunnel>, fresh conf':38} {'':>12} {median_us:9.2f} us   "
         f"{'':>15}  <= 50 us (median); processes spawned: {spawned}"
+    )
+    record(
+        Figure(
+            "intercept",
+            f"resolve globus.<tunnel>, fresh conf ({spawned} processes spawned)",
+            f"{median_us:.2f} us",
+            "<= 50 us",
+            median_us <= 50 and spawned == 0,
+        )
     )
     print(
         f"best: ratio of each side's best round ({args.rounds} alternating rounds, each the "
