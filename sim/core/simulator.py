@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from orbit_sim.core.clock import Clock, ClockMode
 from orbit_sim.core.gateway import Gateway, PortOnlyGateway
 from orbit_sim.core.http import ApiError, Request, Response, Router
+from orbit_sim.services.auth.oidc import SigningKey
 
 if TYPE_CHECKING:
     from orbit_sim.faults.base import Fault, FaultSet
@@ -57,6 +58,8 @@ class Simulator:
         self._owns_gateway = gateway is None
         self.gateway: Gateway = gateway if gateway is not None else PortOnlyGateway()
         self.lan_auth = lan_auth
+        # Signs id_tokens; one per Simulator, so a reset keeps the JWK clients cached.
+        self.auth_signing_key = SigningKey()
         self.routers: dict[str, Router] = _routers()
         self._with_world = world
         # The default world (ids of its clients, endpoints, access points, collections).

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from orbit_sim.core.http import Request, Unauthorized
 from orbit_sim.services.auth import scopes as scope_lib
 from orbit_sim.services.auth.exceptions import InvalidClient, InvalidGrant, InvalidScope
+from orbit_sim.services.auth.oidc import id_token_claims
 
 if TYPE_CHECKING:
     from orbit_sim.core.simulator import Simulator
@@ -180,7 +181,8 @@ class AuthBackend:
         """Mint tokens for each resource server the scopes name; the token response doc.
 
         The first resource server's token is the top-level one and the others are in
-        `other_tokens`, as Globus Auth answers.
+        `other_tokens`, as Globus Auth answers. With the `openid` scope the response also
+        carries a signed `id_token` (a refresh does not).
         """
         groups = self._group_by_resource_server(requested_scopes)
         docs = [
@@ -189,6 +191,9 @@ class AuthBackend:
         ]
         top = docs[0]
         top["other_tokens"] = docs[1:]
+        auth_scopes = groups.get(scope_lib.AUTH_RS, _ScopeGroup()).scopes
+        if "openid" in auth_scopes:
+            top["id_token"] = self._id_token(identity_id, client_id, auth_scopes, top)
         return top
 
     def refresh(self, refresh_token: str, client: Client) -> dict[str, Any]:
@@ -336,6 +341,22 @@ class AuthBackend:
             "token_type": "Bearer",
             "state": "_default",
         }
+
+    def _id_token(
+        self, identity_id: str, client_id: str, scopes: set[str], top: dict[str, Any]
+    ) -> str:
+        identity = self.identities.get(identity_id)
+        if identity is None:
+            raise InvalidGrant("Unknown identity")
+        claims = id_token_claims(
+            identity,
+            client_id,
+            scopes,
+            access_token=top["access_token"],
+            issued_at=self.sim.clock.now(),
+            lifetime=self.access_token_lifetime,
+        )
+        return self.sim.auth_signing_key.sign(claims)
 
     def _token_doc(
         self,

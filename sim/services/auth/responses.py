@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode
 
 from orbit_sim.core.http import Request, Response
+from orbit_sim.services.auth import oidc
 from orbit_sim.services.auth.exceptions import InvalidClient, InvalidRequest, UnsupportedGrantType
 from orbit_sim.services.auth.models import Client
 
 if TYPE_CHECKING:
     from orbit_sim.core.simulator import Simulator
+
+AUTH_HOST = "auth.globus.org"
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -174,13 +177,23 @@ def auth_code_page(sim: Simulator, request: Request) -> Response:
 
 
 def openid_configuration(sim: Simulator, request: Request) -> dict[str, Any]:
-    return {
-        "issuer": "https://auth.globus.org",
-        "token_endpoint": "https://auth.globus.org/v2/oauth2/token",
-        "userinfo_endpoint": "https://auth.globus.org/v2/oauth2/userinfo",
-        "revocation_endpoint": "https://auth.globus.org/v2/oauth2/token/revoke",
-        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
-    }
+    return oidc.openid_configuration(_auth_url(request))
+
+
+def jwk_set(sim: Simulator, request: Request) -> dict[str, Any]:
+    return sim.auth_signing_key.jwk_set()
+
+
+def _auth_url(request: Request) -> str:
+    """Where the caller reaches Auth: Globus' own URL in-process (no Host header through
+    `responses`), else the loopback server it connected to, under the server's prefix."""
+    host = request.headers.get("host")
+    if not host or host == AUTH_HOST:
+        return oidc.ISSUER
+    from orbit_sim.server import PREFIXES
+
+    prefix = next(prefix for prefix, service in PREFIXES.items() if service == "auth")
+    return f"http://{host}{prefix}"
 
 
 def _split(values: list[str]) -> set[str]:

@@ -19,4 +19,5 @@ def build_router() -> Router:
     router.add(
         "GET", "/.well-known/openid-configuration", responses.openid_configuration, auth=False
     )
+    router.add("GET", "/jwk.json", responses.jwk_set, auth=False)
     return router
