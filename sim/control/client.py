@@ -67,6 +67,46 @@ class SimControl:
         """A new confidential client: `{client_id, client_secret, identity_id}`."""
         return self._call("POST", "/clients", {"name": name})
 
+    # -- transfer data ----------------------------------------------------------------------
+
+    def put_file(
+        self,
+        collection_id: str,
+        path: str,
+        *,
+        content: str | None = None,
+        size: int | None = None,
+        mtime: float | None = None,
+    ) -> dict[str, Any]:
+        """Create or replace a file in a collection: text `content`, or a synthetic file of
+        `size` bytes (parents made as needed); `{path, size, checksum}`."""
+        body = {"path": path, "content": content, "size": size, "mtime": mtime}
+        return self._call("POST", f"/transfer/collections/{collection_id}/files", body)
+
+    def set_quota(self, collection_id: str, quota_bytes: int | None) -> dict[str, Any]:
+        """Limit the bytes a collection may hold (None: no limit)."""
+        body = {"quota_bytes": quota_bytes}
+        return self._call("PUT", f"/transfer/collections/{collection_id}/quota", body)
+
+    def get_rates(self) -> dict[str, float]:
+        return dict(self._call("GET", "/transfer/rates"))
+
+    def set_rates(
+        self,
+        *,
+        bytes_per_second: float | None = None,
+        seconds_per_file: float | None = None,
+        seconds_per_delete: float | None = None,
+    ) -> dict[str, float]:
+        """Change task rates (those given); tasks submitted afterwards use them."""
+        given = {
+            "bytes_per_second": bytes_per_second,
+            "seconds_per_file": seconds_per_file,
+            "seconds_per_delete": seconds_per_delete,
+        }
+        body = {key: value for key, value in given.items() if value is not None}
+        return dict(self._call("PUT", "/transfer/rates", body))
+
     # -- faults -----------------------------------------------------------------------------
 
     def add_fault(self, spec: str | dict[str, Any]) -> dict[str, Any]:

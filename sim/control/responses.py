@@ -1,11 +1,12 @@
-"""Control API handlers: each is a thin wrapper over a Simulator method."""
+"""The simulator's own control routes: each handler is a thin wrapper over a Simulator
+method (state, clock, tunnels, LAN secrets, tokens, clients, faults, reset)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from orbit_sim.core.http import BadRequest, NotFound, Request
+from orbit_sim.core.http import BadRequest, NotFound, Request, Router
 from orbit_sim.faults import fault_from_json, parse_fault_spec
 
 if TYPE_CHECKING:
@@ -120,3 +121,25 @@ def clear_faults(sim: Simulator, request: Request) -> dict[str, Any]:
 def reset(sim: Simulator, request: Request) -> dict[str, Any]:
     sim.reset()
     return get_state(sim, request)
+
+
+def register(router: Router) -> None:
+    routes = [
+        ("GET", "/state", get_state),
+        ("GET", "/clock", get_clock),
+        ("POST", "/clock/advance", advance_clock),
+        ("POST", "/tunnels/{tunnel_id}/stop", tunnel_action("stop")),
+        ("POST", "/tunnels/{tunnel_id}/restart", tunnel_action("restart")),
+        ("POST", "/tunnels/{tunnel_id}/expire", tunnel_action("expire")),
+        ("POST", "/lan_secrets/{secret_id}/revoke", revoke_secret),
+        ("POST", "/tokens/expire", expire_tokens),
+        ("POST", "/tokens", issue_tokens),
+        ("POST", "/clients", create_client),
+        ("GET", "/faults", list_faults),
+        ("POST", "/faults", add_fault),
+        ("DELETE", "/faults", clear_faults),
+        ("DELETE", "/faults/{fault_id}", remove_fault),
+        ("POST", "/reset", reset),
+    ]
+    for method, pattern, handler in routes:
+        router.add(method, pattern, handler, auth=False)

@@ -1,30 +1,34 @@
-"""Control API routes (no bearer tokens: loopback-only developer and test controls)."""
+"""Control API routes: the one place where every control route module is registered.
+
+The control API (`$ORBIT_SIM_URL`, `/control/...` on the loopback server) takes no bearer
+tokens: it is the loopback-only developer and test controls, kept apart from the faked
+Globus APIs. A route module has `register(router: Router) -> None`, which adds its
+handlers with `router.add(..., auth=False)`; handlers are `handler(sim, request) ->
+Response | dict`, each a thin wrapper over a Simulator method of the same name, which
+`orbit_sim.control.SimControl` mirrors.
+
+To add a module: import it below and append it to ROUTE_MODULES (one line each).
+"""
 
 from __future__ import annotations
 
-from orbit_sim.control import responses as r
+from types import ModuleType
+
+from orbit_sim.control import responses as simulator_controls
 from orbit_sim.core.http import Router
+from orbit_sim.services.transfer import control as transfer_data_controls
+
+ROUTE_MODULES: list[ModuleType] = [
+    simulator_controls,  # B: state, clock, tunnels, LAN secrets, tokens, clients, faults, reset
+    transfer_data_controls,  # C: files into collections, collection quotas, task rates
+]
 
 
 def build_router() -> Router:
     router = Router()
-    routes = [
-        ("GET", "/state", r.get_state),
-        ("GET", "/clock", r.get_clock),
-        ("POST", "/clock/advance", r.advance_clock),
-        ("POST", "/tunnels/{tunnel_id}/stop", r.tunnel_action("stop")),
-        ("POST", "/tunnels/{tunnel_id}/restart", r.tunnel_action("restart")),
-        ("POST", "/tunnels/{tunnel_id}/expire", r.tunnel_action("expire")),
-        ("POST", "/lan_secrets/{secret_id}/revoke", r.revoke_secret),
-        ("POST", "/tokens/expire", r.expire_tokens),
-        ("POST", "/tokens", r.issue_tokens),
-        ("POST", "/clients", r.create_client),
-        ("GET", "/faults", r.list_faults),
-        ("POST", "/faults", r.add_fault),
-        ("DELETE", "/faults", r.clear_faults),
-        ("DELETE", "/faults/{fault_id}", r.remove_fault),
-        ("POST", "/reset", r.reset),
-    ]
-    for method, pattern, handler in routes:
-        router.add(method, pattern, handler, auth=False)
+    for module in ROUTE_MODULES:
+        module.register(router)
+    guarded = [f"{r.method} {r.pattern}" for r in router.routes if r.auth]
+    if guarded:
+        raise ValueError(f"control routes must not ask for a token: {', '.join(guarded)}")
     return router

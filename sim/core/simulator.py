@@ -183,6 +183,58 @@ class Simulator:
                 raise ValueError("identity_id and client_id are needed without a default world")
             return self.auth.issue_tokens(identity_id, client_id, scopes, refresh_tokens=True)
 
+    # Transfer data (engineer C's model): the operations live in services/transfer/control.py.
+
+    def put_file(
+        self,
+        collection_id: str,
+        path: str,
+        *,
+        content: str | None = None,
+        size: int | None = None,
+        mtime: float | None = None,
+    ) -> dict[str, Any]:
+        """Create or replace a file in a collection: text `content`, or a synthetic file of
+        `size` bytes (parents made as needed); `{path, size, checksum}`."""
+        from orbit_sim.services.transfer import control
+
+        with self.lock:
+            return control.put_file(
+                self, collection_id, path, content=content, size=size, mtime=mtime
+            )
+
+    def set_quota(self, collection_id: str, quota_bytes: int | None) -> dict[str, Any]:
+        """Limit the bytes a collection may hold (None: no limit)."""
+        from orbit_sim.services.transfer import control
+
+        with self.lock:
+            return control.set_quota(self, collection_id, quota_bytes)
+
+    def get_rates(self) -> dict[str, float]:
+        """How fast tasks move: `{bytes_per_second, seconds_per_file, seconds_per_delete}`."""
+        from orbit_sim.services.transfer import control
+
+        with self.lock:
+            return control.get_rates(self)
+
+    def set_rates(
+        self,
+        *,
+        bytes_per_second: float | None = None,
+        seconds_per_file: float | None = None,
+        seconds_per_delete: float | None = None,
+    ) -> dict[str, float]:
+        """Change task rates (those given); tasks submitted afterwards use them."""
+        from orbit_sim.services.transfer import control
+
+        with self.lock:
+            return control.set_rates(
+                self,
+                bytes_per_second=bytes_per_second,
+                seconds_per_file=seconds_per_file,
+                seconds_per_delete=seconds_per_delete,
+            )
+
     def add_fault(self, fault: Fault | str) -> Fault:
         """Add a fault object or a spec string (`http:route=get_task,status=503`)."""
         from orbit_sim.faults import parse_fault_spec

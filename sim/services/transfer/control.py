@@ -2,13 +2,15 @@
 
 For a simulator in another process (`orbit-sim serve`), what in-process tests do through
 `sim.transfer_data`: put files into a collection, set a collection's quota, and read or
-set how fast tasks move. Register with `register_control(router)` on the control router:
+set how fast tasks move. Registered in orbit_sim/control/urls.py:
 
     POST /transfer/collections/{collection_id}/files  {"path", "content" | "size", "mtime"?}
     PUT  /transfer/collections/{collection_id}/quota  {"quota_bytes": int | null}
     GET  /transfer/rates
     PUT  /transfer/rates  {"bytes_per_second"?, "seconds_per_file"?, "seconds_per_delete"?}
 
+The operations themselves (`put_file`, `set_quota`, `get_rates`, `set_rates`) are also the
+Simulator's methods of the same names, and SimControl's, so a test drives either alike.
 Rates apply to tasks submitted afterwards (a task's timeline is fixed when it is planned).
 """
 
@@ -24,11 +26,10 @@ from orbit_sim.services.transfer.filesystem import VfsError
 if TYPE_CHECKING:
     from orbit_sim.core.simulator import Simulator
 
-_RATE_FIELDS = ("bytes_per_second", "seconds_per_file", "seconds_per_delete")
+RATE_FIELDS = ("bytes_per_second", "seconds_per_file", "seconds_per_delete")
 
 
-def _number(doc: dict[str, Any], key: str, *, integer: bool = False) -> float | None:
-    value = doc.get(key)
+def _number(key: str, value: object, *, integer: bool = False) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -38,27 +39,36 @@ def _number(doc: dict[str, Any], key: str, *, integer: bool = False) -> float | 
     return value
 
 
-def put_file(sim: Simulator, request: Request) -> dict[str, Any]:
-    collection = transfer_data(sim).collection(request.params["collection_id"])
-    doc = request.json_object()
-    path = doc.get("path")
-    content = doc.get("content")
-    size = _number(doc, "size", integer=True)
+# -- the operations (Simulator methods of the same names call these) --------------------------
+
+
+def put_file(
+    sim: Simulator,
+    collection_id: str,
+    path: object,
+    *,
+    content: object = None,
+    size: object = None,
+    mtime: object = None,
+) -> dict[str, Any]:
+    """Create or replace a file (text `content`, or a synthetic one of `size` bytes),
+    making missing parent directories; `{path, size, checksum}`."""
+    collection = transfer_data(sim).collection(collection_id)
+    file_size = _number("size", size, integer=True)
+    file_mtime = _number("mtime", mtime)
     if not isinstance(path, str) or not path:
         raise BadRequest("'path' is required")
-    if (content is None) == (size is None):
+    if (content is None) == (file_size is None):
         raise BadRequest("give exactly one of 'content' (text) and 'size' (bytes)")
     if content is not None and not isinstance(content, str):
         raise BadRequest("'content' must be a string")
-    now = sim.clock.now()
-    mtime = _number(doc, "mtime")
     try:
         node = collection.fs.write_file(
             path,
-            now,
+            sim.clock.now(),
             content=content.encode() if content is not None else None,
-            size=int(size) if size is not None else None,
-            mtime=mtime,
+            size=int(file_size) if file_size is not None else None,
+            mtime=file_mtime,
             parents=True,
         )
     except VfsError as err:
@@ -66,34 +76,74 @@ def put_file(sim: Simulator, request: Request) -> dict[str, Any]:
     return {"path": collection.fs.absolute(path), "size": node.size, "checksum": node.checksum}
 
 
-def set_quota(sim: Simulator, request: Request) -> dict[str, Any]:
-    collection = transfer_data(sim).collection(request.params["collection_id"])
-    quota = _number(request.json_object(), "quota_bytes", integer=True)
+def set_quota(sim: Simulator, collection_id: str, quota_bytes: object) -> dict[str, Any]:
+    """Limit what the collection may hold (None: no limit); `{collection_id, quota_bytes}`."""
+    collection = transfer_data(sim).collection(collection_id)
+    quota = _number("quota_bytes", quota_bytes, integer=True)
     collection.quota_bytes = int(quota) if quota is not None else None
     return {"collection_id": collection.id, "quota_bytes": collection.quota_bytes}
 
 
-def get_rates(sim: Simulator, request: Request) -> dict[str, Any]:
+def get_rates(sim: Simulator) -> dict[str, Any]:
     return asdict(transfer_data(sim).rates)
 
 
-def set_rates(sim: Simulator, request: Request) -> dict[str, Any]:
-    rates = transfer_data(sim).rates
-    doc = request.json_object()
-    unknown = set(doc) - set(_RATE_FIELDS)
-    if unknown:
-        raise BadRequest(f"unknown rate {sorted(unknown)[0]!r}; known: {', '.join(_RATE_FIELDS)}")
-    values = {key: _number(doc, key) for key in _RATE_FIELDS}
+def set_rates(
+    sim: Simulator,
+    *,
+    bytes_per_second: object = None,
+    seconds_per_file: object = None,
+    seconds_per_delete: object = None,
+) -> dict[str, Any]:
+    """Change the given rates (the others stay); all rates after the change."""
+    given = {
+        "bytes_per_second": bytes_per_second,
+        "seconds_per_file": seconds_per_file,
+        "seconds_per_delete": seconds_per_delete,
+    }
+    values = {key: _number(key, value) for key, value in given.items()}
     if values["bytes_per_second"] == 0:
         raise BadRequest("'bytes_per_second' must be > 0")
+    rates = transfer_data(sim).rates
     for key, value in values.items():
         if value is not None:
             setattr(rates, key, float(value))
     return asdict(rates)
 
 
-def register_control(router: Router) -> None:
-    router.add("POST", "/transfer/collections/{collection_id}/files", put_file, auth=False)
-    router.add("PUT", "/transfer/collections/{collection_id}/quota", set_quota, auth=False)
-    router.add("GET", "/transfer/rates", get_rates, auth=False)
-    router.add("PUT", "/transfer/rates", set_rates, auth=False)
+# -- HTTP handlers --------------------------------------------------------------------------
+
+
+def _put_file(sim: Simulator, request: Request) -> dict[str, Any]:
+    doc = request.json_object()
+    return put_file(
+        sim,
+        request.params["collection_id"],
+        doc.get("path"),
+        content=doc.get("content"),
+        size=doc.get("size"),
+        mtime=doc.get("mtime"),
+    )
+
+
+def _set_quota(sim: Simulator, request: Request) -> dict[str, Any]:
+    return set_quota(sim, request.params["collection_id"], request.json_object().get("quota_bytes"))
+
+
+def _get_rates(sim: Simulator, request: Request) -> dict[str, Any]:
+    return get_rates(sim)
+
+
+def _set_rates(sim: Simulator, request: Request) -> dict[str, Any]:
+    doc = request.json_object()
+    unknown = set(doc) - set(RATE_FIELDS)
+    if unknown:
+        raise BadRequest(f"unknown rate {sorted(unknown)[0]!r}; known: {', '.join(RATE_FIELDS)}")
+    return set_rates(sim, **doc)
+
+
+def register(router: Router) -> None:
+    router.add("POST", "/transfer/collections/{collection_id}/files", _put_file, auth=False)
+    router.add("PUT", "/transfer/collections/{collection_id}/quota", _set_quota, auth=False)
+    router.add("GET", "/transfer/rates", _get_rates, auth=False)
+    router.add("PUT", "/transfer/rates", _set_rates, auth=False)

@@ -1,8 +1,8 @@
 r"""Hooks that plug the transfer-data model into the simulator (see urls.py).
 
-`install` attaches `sim.transfer_data` (and the control routes of control.py), `tick`
-brings tasks up to the clock, and `seed_world` adds the tutorial collections to the
-default world.
+`install` attaches `sim.transfer_data`, `tick` brings tasks up to the clock, and
+`seed_world` adds the tutorial collections to the default world. (The control routes of
+control.py are registered in orbit_sim/control/urls.py.)
 
     TransferClient --HTTP--> Simulator.handle --> endpoints.py     get_endpoint, endpoint_search
                                                \-> operations.py  operation_ls/mkdir/rename/stat
@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from orbit_sim.core.http import Router
 from orbit_sim.services.transfer import endpoints, operations, task_routes
 from orbit_sim.services.transfer.collections import TransferData
-from orbit_sim.services.transfer.control import register_control
 from orbit_sim.services.transfer.tutorial import seed_tutorial_collections
 
 if TYPE_CHECKING:
@@ -39,12 +38,6 @@ def register(router: Router) -> None:
 
 def install(sim: Simulator) -> None:
     sim.transfer_data = TransferData(sim)  # type: ignore[attr-defined]
-    # The control router has no registration point for service modules yet: add the
-    # transfer-data controls here, once per simulator (install runs again on reset).
-    control = sim.routers["control"]
-    if not getattr(control, "has_transfer_data_controls", False):
-        register_control(control)
-        control.has_transfer_data_controls = True  # type: ignore[attr-defined]
 
 
 def tick(sim: Simulator, now: float) -> None:
