@@ -94,21 +94,6 @@ def openid_configuration(auth_url: str) -> dict[str, Any]:
     }
 
 
-def _identity_claims(identity: Identity, scopes: frozenset[str]) -> dict[str, Any]:
-    claims: dict[str, Any] = {}
-    if "profile" in scopes:
-        claims |= {
-            "name": identity.name,
-            "preferred_username": identity.username,
-            "organization": identity.organization,
-            "identity_provider": identity.identity_provider,
-            "identity_provider_display_name": IDENTITY_PROVIDER_DISPLAY_NAME,
-        }
-    if "email" in scopes:
-        claims["email"] = identity.email
-    return claims
-
-
 def id_token_claims(
     identity: Identity,
     client_id: str,
@@ -121,18 +106,14 @@ def id_token_claims(
     with `profile`, the email with `email`, and the identity set (one identity here)."""
     granted = frozenset(scopes)
     iat = int(issued_at)
-    digest = hashlib.sha512(access_token.encode()).digest()
-    member = {
-        "sub": identity.id,
-        "username": identity.username,
+    profile = {
         "name": identity.name,
-        "email": identity.email,
         "organization": identity.organization,
         "identity_provider": identity.identity_provider,
         "identity_provider_display_name": IDENTITY_PROVIDER_DISPLAY_NAME,
-        "last_authentication": iat,
     }
-    return {
+    digest = hashlib.sha512(access_token.encode()).digest()
+    claims: dict[str, Any] = {
         "iss": ISSUER,
         "sub": identity.id,
         "aud": client_id,
@@ -140,7 +121,12 @@ def id_token_claims(
         "exp": iat + int(lifetime),
         # OIDC: the left half of the access token's hash with the signing algorithm's SHA.
         "at_hash": base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode(),
-        **_identity_claims(identity, granted),
         "last_authentication": iat,
-        "identity_set": [member],
     }
+    if "profile" in granted:
+        claims |= profile | {"preferred_username": identity.username}
+    if "email" in granted:
+        claims["email"] = identity.email
+    member = {"sub": identity.id, "username": identity.username, "email": identity.email}
+    claims["identity_set"] = [member | profile | {"last_authentication": iat}]
+    return claims
