@@ -3,10 +3,16 @@
     app --(1: GSLA)--> initiator AP --(2: mTLS)--> listener AP --(3: GSLA)--> app
         per-tunnel port              per-AP WAN port              listener contact
 
+Two event loops. Every connection's set-up (both access points' handshakes) runs on the
+first, so set-up never waits for a thread switch. Once set up, the initiator side's relay
+stays there and the listener side's relay moves to the second loop: on the TLS leg one
+side encrypts while the other decrypts, and OpenSSL and the socket calls run without the
+GIL, so the two relays use two cores like the two endpoints' gateways of a real tunnel.
+
 `open(tunnel)` gives an ACTIVE tunnel its own loopback initiator port; `close(tunnel_id)`
 stops listening at once and closes every connection of the tunnel. Both are called from
-the services model's threads (under the simulator's lock), so they never wait for the
-loop: the listening socket is bound on the caller's thread and handed to the loop.
+the services model's threads (under the simulator's lock), so they never wait for a loop:
+sockets are bound on the caller's thread and handed to the loops.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import contextlib
 import logging
 import socket
 import ssl
+import sys
 import threading
 import uuid
 from collections.abc import Coroutine
@@ -46,6 +53,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 FAULT_POLL_SECONDS = 0.02
+SWITCH_INTERVAL = 0.0005
 # What ends a connection's set-up without being a bug in the gateway.
 SETUP_FAILURES = (OSError, HandshakeError, TimeoutError, ssl.SSLError, ValueError)
 
@@ -65,8 +73,28 @@ def _discard_wan(task: asyncio.Task[Stream]) -> None:
     task.add_done_callback(close_result)
 
 
+class _Side:
+    """One event loop and what the pumps on it share (buffers are per thread)."""
+
+    def __init__(self, name: str) -> None:
+        self.thread = LoopThread(name)
+        self.loop = self.thread.loop
+        self.pool = PipePool()
+        self.buffer = bytearray(READ_SIZE)  # plaintext on its way through
+        self.scratch = bytearray(RAW_READ)  # ciphertext on its way into OpenSSL
+
+    def spawn(self, owner: _Members, coro: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(coro)
+        owner.tasks.add(task)
+        task.add_done_callback(owner.tasks.discard)
+
+    def stop(self) -> None:
+        self.thread.stop()
+        self.pool.close()
+
+
 class _Members:
-    """Set-up tasks and relays that must end with their tunnel or access point."""
+    """Set-up tasks and relays that end with their tunnel or access point (one loop's)."""
 
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
@@ -80,23 +108,26 @@ class _Members:
 
 
 class _TunnelPoint(_Members):
-    """The initiator side of one open tunnel."""
+    """One open tunnel: set-ups and initiator-side relays (first loop), and `far`: its
+    listener-side relays (second loop)."""
 
     def __init__(self, sides: TunnelSides, listener: Listener) -> None:
         super().__init__()
         self.sides = sides
         self.id = sides.id
         self.listener = listener
+        self.far = _Members()
         self.closed = False
 
 
 class _WanPoint(_Members):
-    """The WAN port of one listener access point."""
+    """The WAN port of one listener access point: set-ups (first loop), `far` relays."""
 
     def __init__(self, access_point_id: str, listener: Listener) -> None:
         super().__init__()
         self.access_point_id = access_point_id
         self.listener = listener
+        self.far = _Members()
 
 
 class StreamGateway:
@@ -125,15 +156,15 @@ class StreamGateway:
         self._tunnels: dict[str, _TunnelPoint] = {}
         self._wan: dict[str, _WanPoint] = {}
         self._last_port: dict[str, int] = {}
-        self._pool = PipePool()
-        self._buffer = bytearray(READ_SIZE)  # plaintext, shared by every pump on the loop
-        self._scratch = bytearray(RAW_READ)  # ciphertext on its way into OpenSSL
-        self._thread = LoopThread()
-        self._loop = self._thread.loop
+        # Two loops and the services' threads share the GIL: a thread that wakes for a
+        # short step should not wait out the default 5 ms switch interval.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        self._near = _Side("orbit-sim-initiator-aps")
+        self._far = _Side("orbit-sim-listener-aps")
         self._closed = False
         if backend is not None or sim is not None:
             self.bind(sim, backend=backend)
-        self._thread.call(self._poll_faults)
+        self._near.thread.call(self._poll_faults)
 
     @property
     def wan_tls(self) -> bool:
@@ -157,6 +188,7 @@ class StreamGateway:
         if self._closed:
             raise RuntimeError("StreamGateway is shut down")
         sides = self.backend.sides(tunnel)
+        self._wan_point(sides.listener_ap)
         with self._lock:
             listener = Listener(self.host, avoid_port=self._last_port.get(sides.id))
             self._last_port[sides.id] = listener.port
@@ -165,7 +197,7 @@ class StreamGateway:
             self._tunnels[sides.id] = point
         if old is not None:
             self._retire(old)
-        self._thread.call(lambda: self._start_tunnel(point))
+        self._near.thread.call(lambda: self._start_tunnel(point))
         return self.host, listener.port
 
     def close(self, tunnel_id: str) -> None:
@@ -175,7 +207,7 @@ class StreamGateway:
             self._retire(point)
 
     def shutdown(self) -> None:
-        """Close every tunnel and access point and stop the loop thread."""
+        """Close every tunnel and access point and stop the loop threads."""
         if self._closed:
             return
         self._closed = True
@@ -183,11 +215,11 @@ class StreamGateway:
             points, self._tunnels = list(self._tunnels.values()), {}
         for point in points:
             self._retire(point)
-        if self._thread.running:
+        if self._near.thread.running:
             with contextlib.suppress(Exception):
-                self._thread.run(self._close_wan_points)
-            self._thread.stop()
-        self._pool.close()
+                self._near.thread.run(self._close_wan_points)
+        for side in (self._near, self._far):
+            side.stop()
 
     def __enter__(self) -> StreamGateway:
         return self
@@ -195,70 +227,81 @@ class StreamGateway:
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
 
+    def apply_faults(self) -> None:
+        """Take up fault changes now rather than at the next poll (any thread)."""
+        if self._near.thread.running:
+            self._near.thread.run(self._refresh_faults)
+
     def _retire(self, point: _TunnelPoint) -> None:
         point.closed = True
         point.listener.stop_listening_now()
-        if self._thread.running:
-            self._thread.call(lambda: self._stop_tunnel(point))
-
-    # -- on the loop: tunnels and access points ---------------------------------------------
-
-    def _start_tunnel(self, point: _TunnelPoint) -> None:
-        if point.closed:
-            point.listener.close()
-            return
-        self._wan_point(point.sides.listener_ap)
-        if self.tls is not None and self.tls.session(*_pair(point.sides)) is None:
-            self._spawn(point, self._warm_up(point.sides))
-        point.listener.serve(
-            self._loop, lambda sock: self._spawn(point, self._initiator(point, sock))
-        )
-        self._apply_listener_faults()
+        self._near.thread.call(lambda: self._stop_tunnel(point))
+        self._far.thread.call(point.far.close_all)
 
     def _stop_tunnel(self, point: _TunnelPoint) -> None:
+        """On the initiator loop."""
         point.listener.close()
         point.close_all()
 
-    def _close_wan_points(self) -> None:
-        for wan in self._wan.values():
-            wan.listener.close()
-            wan.close_all()
-        self._wan.clear()
+    # -- listening -------------------------------------------------------------------------
+
+    def _start_tunnel(self, point: _TunnelPoint) -> None:
+        """On the initiator loop."""
+        if point.closed:
+            point.listener.close()
+            return
+        if self.tls is not None and self.tls.session(*_pair(point.sides)) is None:
+            self._near.spawn(point, self._warm_up(point.sides))
+        point.listener.serve(
+            self._near.loop, lambda sock: self._near.spawn(point, self._initiator(point, sock))
+        )
+        self._apply_port_faults()
 
     def _wan_point(self, access_point_id: str) -> _WanPoint:
-        wan = self._wan.get(access_point_id)
-        if wan is None:
-            wan = _WanPoint(access_point_id, Listener(self.host))
+        """Any thread: the listener access point's WAN port, bound now, served on its loop."""
+        with self._lock:
+            wan = self._wan.get(access_point_id)
+            if wan is not None:
+                return wan
+            wan = self._wan[access_point_id] = _WanPoint(access_point_id, Listener(self.host))
+        near = self._near
+
+        def serve() -> None:
             wan.listener.serve(
-                self._loop, lambda sock: self._spawn(wan, self._listener_side(wan, sock))
+                near.loop, lambda sock: near.spawn(wan, self._listener_side(wan, sock))
             )
-            self._wan[access_point_id] = wan
+            self._apply_wan_faults()
+
+        near.thread.call(serve)
         return wan
 
-    def _spawn(self, owner: _Members, coro: Coroutine[Any, Any, None]) -> None:
-        task = self._loop.create_task(coro)
-        owner.tasks.add(task)
-        task.add_done_callback(owner.tasks.discard)
+    def _close_wan_points(self) -> None:
+        """On the first loop."""
+        with self._lock:
+            points, self._wan = list(self._wan.values()), {}
+        for wan in points:
+            wan.listener.close()
+            wan.close_all()
+            self._far.thread.call(wan.far.close_all)
 
-    def apply_faults(self) -> None:
-        """Take up fault changes now rather than at the next poll (any thread)."""
-        if self._thread.running:
-            self._thread.run(self._refresh_faults)
+    # -- faults ------------------------------------------------------------------------------
 
     def _refresh_faults(self) -> None:
+        """On the initiator loop."""
         try:
             if self.board.refresh():
-                self._apply_listener_faults()
+                self._apply_port_faults()
+                self._apply_wan_faults()
         except Exception:  # a bad fault must not stop the gateway
             log.exception("applying network faults failed")
 
     def _poll_faults(self) -> None:
         if not self._closed:
             self._refresh_faults()
-            self._loop.call_later(FAULT_POLL_SECONDS, self._poll_faults)
+            self._near.loop.call_later(FAULT_POLL_SECONDS, self._poll_faults)
 
-    def _apply_listener_faults(self) -> None:
-        """Faults that change who listens: refused initiator ports, closed access points."""
+    def _apply_port_faults(self) -> None:
+        """On the initiator loop: a refused tunnel port stops listening (and comes back)."""
         refusals = [f for f in self.board.of_kind("refuse") if f.probability >= 1.0]
         with self._lock:
             points = list(self._tunnels.values())
@@ -269,19 +312,27 @@ class StreamGateway:
                 point.listener.pause()
             else:
                 point.listener.resume()
+
+    def _apply_wan_faults(self) -> None:
+        """On the first loop: a closed listener access point stops listening and drops its
+        connections (and comes back)."""
         closers = self.board.of_kind("close_listener")
-        for wan in self._wan.values():
+        with self._lock:
+            points = list(self._wan.values())
+        for wan in points:
             if any(f.applies_to(wan.access_point_id) for f in closers):
                 if not wan.listener.paused:
                     wan.listener.pause()
                     wan.close_all()
+                    self._far.thread.call(wan.far.close_all)
             else:
                 wan.listener.resume()
 
-    # -- on the loop: one connection's set-up -----------------------------------------------
+    # -- one connection's set-up -------------------------------------------------------------
 
     def _relay(
         self,
+        side: _Side,
         a: Stream,
         b: Stream,
         faults: ConnectionFaults,
@@ -296,11 +347,11 @@ class StreamGateway:
                 owner.relays.discard(relay)
 
         relay = Relay(
-            self._loop,
+            side.loop,
             a,
             b,
-            pool=self._pool,
-            buffer=self._buffer,
+            pool=side.pool,
+            buffer=side.buffer,
             a_to_b=faults.chain_source(legs[0], UPSTREAM),
             b_to_a=faults.chain_source(legs[1], DOWNSTREAM),
             on_closed=forget,
@@ -310,15 +361,15 @@ class StreamGateway:
         relay.start()
 
     async def _initiator(self, point: _TunnelPoint, app: socket.socket) -> None:
-        """Arrow 1 in, arrow 2 out."""
+        """On the initiator loop: arrow 1 in, arrow 2 out."""
         assert self.backend is not None
-        backend, sides = self.backend, point.sides
+        backend, sides, loop = self.backend, point.sides, self._near.loop
         self._refresh_faults()
         faults = ConnectionFaults(self.board, point.id)
         owned: list[Stream] = [app]
         claimed = False
         # Arrow 2 is set up while arrow 1 authenticates; it carries nothing until then.
-        wan_task = self._loop.create_task(self._connect_wan(point, faults))
+        wan_task = loop.create_task(self._connect_wan(point, faults))
         try:
             if faults.active("refuse", 1):
                 return
@@ -335,7 +386,7 @@ class StreamGateway:
 
                 async with asyncio.timeout(self.handshake_timeout):
                     status = await lan.serve(
-                        self._loop,
+                        loop,
                         app,
                         lookup,
                         stall=faults.active("stall_handshake", 1),
@@ -347,8 +398,8 @@ class StreamGateway:
             claimed = True
             owned.append(wan)
             # Only now does the listener side learn which tunnel: arrow 1 is authenticated.
-            await send_all(self._loop, wan, self._preamble(point, faults))
-            self._relay(app, wan, faults, ((1,), (2, 1)), (point,))
+            await send_all(loop, wan, self._preamble(point, faults))
+            self._relay(self._near, app, wan, faults, ((1,), (2, 1)), (point,))
             owned.clear()
         except SETUP_FAILURES as exc:
             log.debug("tunnel %s: initiator set-up ended: %s", point.id, type(exc).__name__)
@@ -357,6 +408,28 @@ class StreamGateway:
                 close_socket(sock, reset=True)
             if not claimed:
                 _discard_wan(wan_task)
+
+    def _hand_over(
+        self,
+        point: _TunnelPoint,
+        wan_point: _WanPoint,
+        wan: Stream,
+        lan_leg: Stream,
+        faults: ConnectionFaults,
+    ) -> None:
+        """Start the listener side's relay on the second loop."""
+        far = self._far
+        if isinstance(wan, TlsChannel):
+            wan.scratch = far.scratch  # from now on it reads on the second loop's thread
+
+        def start() -> None:
+            if point.closed or wan_point.listener.paused:
+                close_socket(wan, reset=True)
+                close_socket(lan_leg, reset=True)
+                return
+            self._relay(far, wan, lan_leg, faults, ((2, 3), (3,)), (point.far, wan_point.far))
+
+        far.thread.call(start)
 
     async def _connect_wan(self, point: _TunnelPoint, faults: ConnectionFaults) -> Stream:
         """Arrow 2 up to the end of its TLS handshake (the preamble is sent later)."""
@@ -368,8 +441,10 @@ class StreamGateway:
         return await self._open_wan(point.sides, corrupt=faults.active("corrupt_handshake", 2))
 
     async def _open_wan(self, sides: TunnelSides, corrupt: bool = False) -> Stream:
+        """On the initiator loop."""
+        loop = self._near.loop
         wan_port = self._wan_point(sides.listener_ap).listener.port
-        wan = await open_tcp(self._loop, (self.host, wan_port))
+        wan = await open_tcp(loop, (self.host, wan_port))
         if self.tls is None:
             return wan
         try:
@@ -382,12 +457,12 @@ class StreamGateway:
                 wan,
                 ctx,
                 server_side=False,
-                scratch=self._scratch,
+                scratch=self._near.scratch,
                 server_hostname=access_point_hostname(sides.listener_ap),
                 session=session,
             )
             async with asyncio.timeout(self.handshake_timeout):
-                await tls_handshake(self._loop, channel)
+                await tls_handshake(loop, channel)
             if not corrupt and not channel.session_reused:
                 self.tls.remember(*pair, channel.session)
         except BaseException:
@@ -407,20 +482,20 @@ class StreamGateway:
         return preamble
 
     async def _listener_side(self, wan_point: _WanPoint, wan: socket.socket) -> None:
-        """Arrow 2 in, arrow 3 out."""
+        """On the first loop: arrow 2 in, arrow 3 out; the relay then runs on the second."""
         assert self.backend is not None
-        backend = self.backend
+        backend, loop = self.backend, self._near.loop
         owned: list[Stream] = [wan]
         try:
             if self.tls is not None:
                 ctx = self.tls.server_context(wan_point.access_point_id)
-                wan = TlsChannel(wan, ctx, server_side=True, scratch=self._scratch)
+                wan = TlsChannel(wan, ctx, server_side=True, scratch=self._near.scratch)
                 owned[0] = wan
                 async with asyncio.timeout(self.handshake_timeout):
-                    await tls_handshake(self._loop, wan)
+                    await tls_handshake(loop, wan)
             # The initiator names the tunnel once its application is authenticated.
             async with asyncio.timeout(2 * self.handshake_timeout):
-                preamble = await recv_exactly(self._loop, wan, PREAMBLE_SIZE)
+                preamble = await recv_exactly(loop, wan, PREAMBLE_SIZE)
             tunnel_id = str(uuid.UUID(bytes=preamble))
             with self._lock:
                 point = self._tunnels.get(tunnel_id)
@@ -430,6 +505,8 @@ class StreamGateway:
             assert task is not None
             point.tasks.add(task)
             task.add_done_callback(point.tasks.discard)
+            if point.closed:  # retired while we read the preamble
+                return
             faults = ConnectionFaults(self.board, tunnel_id)
             contact = backend.listener_contact(tunnel_id)
             if contact is None or faults.active("refuse", 3):
@@ -441,7 +518,7 @@ class StreamGateway:
                 if credential is None:
                     return
             async with asyncio.timeout(self.handshake_timeout):
-                owned.append(await open_tcp(self._loop, contact))
+                owned.append(await open_tcp(loop, contact))
             if credential is not None:
                 handshake = ClientHandshake(
                     tunnel_id=tunnel_id,
@@ -451,7 +528,7 @@ class StreamGateway:
                 )
                 async with asyncio.timeout(self.handshake_timeout):
                     await lan.connect(
-                        self._loop,
+                        loop,
                         owned[1],
                         handshake,
                         stall=faults.active("stall_handshake", 3),
@@ -459,7 +536,7 @@ class StreamGateway:
                     )
             if point.closed:
                 return
-            self._relay(wan, owned[1], faults, ((2, 3), (3,)), (point, wan_point))
+            self._hand_over(point, wan_point, wan, owned[1], faults)
             owned.clear()
         except SETUP_FAILURES as exc:
             log.debug("listener access point set-up ended: %s", type(exc).__name__)

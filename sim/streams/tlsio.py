@@ -36,7 +36,7 @@ class TlsChannel:
             server_hostname=server_hostname,
             session=session,
         )
-        self._scratch = memoryview(scratch)
+        self.scratch = scratch  # the calling thread's buffer for ciphertext reads
         self._unsent = b""  # ciphertext the socket had no room for
         self._eof = False
 
@@ -109,12 +109,12 @@ class TlsChannel:
 
     def feed(self) -> None:
         """Move what the socket has into OpenSSL; BlockingIOError when it has nothing."""
-        n = self.sock.recv_into(self._scratch)  # BlockingIOError: nothing yet
+        n = self.sock.recv_into(self.scratch)  # BlockingIOError: nothing yet
         if n == 0:
             self._eof = True
             self._incoming.write_eof()
         else:
-            self._incoming.write(self._scratch[:n])
+            self._incoming.write(memoryview(self.scratch)[:n])
 
     def take_ciphertext(self) -> None:
         """Queue what OpenSSL produced (records, handshake messages) for the socket."""
