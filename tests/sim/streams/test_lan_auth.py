@@ -11,7 +11,7 @@ import pytest
 from orbit_globus.lan import Credential, HandshakeError, RefusedByPeer, Status
 
 from .apps import ListenerApp, gsla_connect, hold
-from .conftest import StreamWorld
+from .conftest import StreamWorld, TunnelRig
 
 
 def _closed_without_answer(sock: socket.socket, data: bytes) -> bool:
@@ -23,6 +23,14 @@ def _closed_without_answer(sock: socket.socket, data: bytes) -> bool:
         return sock.recv(100) == b""
     except ConnectionResetError:
         return True
+
+
+def _refusal_on_arrow_1(rig: TunnelRig, tunnel_id: str | None = None) -> Status:
+    """Connect with the rig's initiator secret; the status the access point refused with."""
+    with pytest.raises(RefusedByPeer) as refused:
+        gsla_connect(rig.address, tunnel_id or rig.id, rig.initiator).close()
+    assert rig.app.accepted == 0  # the listening application never heard of it
+    return refused.value.status
 
 
 def test_wrong_secret_on_arrow_1_is_refused(tls_streams: StreamWorld) -> None:
@@ -38,28 +46,19 @@ def test_wrong_secret_on_arrow_1_is_refused(tls_streams: StreamWorld) -> None:
 def test_revoked_secret_on_arrow_1_is_refused_as_stale(tls_streams: StreamWorld) -> None:
     rig = tls_streams.tunnel(ListenerApp(behaviour=hold))
     tls_streams.new_secret(rig.tunnel, "initiator")  # replaces (revokes) the conf's secret
-    with pytest.raises(RefusedByPeer) as refused:
-        gsla_connect(rig.address, rig.id, rig.initiator).close()
-    assert refused.value.status is Status.STALE_SECRET
-    assert rig.app.accepted == 0
+    assert _refusal_on_arrow_1(rig) is Status.STALE_SECRET
 
 
 def test_secret_revoked_through_the_control_action_is_stale(tls_streams: StreamWorld) -> None:
     rig = tls_streams.tunnel(ListenerApp(behaviour=hold))
     with tls_streams.sim.lock:
         assert tls_streams.sim.gcs.revoke_lan_secret(str(rig.initiator.secret_id))
-    with pytest.raises(RefusedByPeer) as refused:
-        gsla_connect(rig.address, rig.id, rig.initiator).close()
-    assert refused.value.status is Status.STALE_SECRET
-    assert rig.app.accepted == 0
+    assert _refusal_on_arrow_1(rig) is Status.STALE_SECRET
 
 
 def test_unknown_tunnel_on_arrow_1_is_refused(tls_streams: StreamWorld) -> None:
     rig = tls_streams.tunnel(ListenerApp(behaviour=hold))
-    with pytest.raises(RefusedByPeer) as refused:
-        gsla_connect(rig.address, str(uuid.uuid4()), rig.initiator).close()
-    assert refused.value.status is Status.UNKNOWN_TUNNEL
-    assert rig.app.accepted == 0
+    assert _refusal_on_arrow_1(rig, tunnel_id=str(uuid.uuid4())) is Status.UNKNOWN_TUNNEL
 
 
 def test_wrong_secret_on_arrow_3_is_refused_by_the_listener(streams: StreamWorld) -> None:
