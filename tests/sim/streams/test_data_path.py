@@ -46,3 +46,15 @@ def test_lan_auth_disabled_on_the_listener_access_point_only(streams: StreamWorl
         sock.shutdown(socket.SHUT_WR)
         assert recv_all(sock) == b"mixed"
     assert rig.app.statuses == []
+
+
+def test_listener_not_listening_closes_the_initiating_connection(streams: StreamWorld) -> None:
+    rig = streams.tunnel()
+    rig.app.__exit__(None, None, None)  # the listening application went away
+    with gsla_connect(rig.address, rig.id, rig.initiator) as sock:
+        sock.settimeout(10)
+        try:
+            sock.sendall(b"anyone?")
+            assert sock.recv(100) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # closed with a reset: just as good
