@@ -95,6 +95,8 @@ class ListenerApp:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._server.fileno() < 0:
+            return  # already stopped
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._server.close()
