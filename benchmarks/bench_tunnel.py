@@ -29,6 +29,8 @@ import time
 import uuid
 from typing import Any
 
+from report import Figure, record  # benchmarks/report.py, beside this script
+
 from orbit_globus.lan import (
     ClientHandshake,
     Credential,
@@ -262,6 +264,15 @@ def main(argv: list[str] | None = None) -> int:
             f"  tunnel, {mode:5} WAN      {rate / 1e6:8.0f} MB/s   x{rate / socat:.2f} socat"
             f" (target >= {target})   x{rate / direct:.2f} direct"
         )
+        record(
+            Figure(
+                "tunnel",
+                f"single stream, {mode} WAN / two socat relays ({rate / direct:.2f}x direct)",
+                f"{rate / socat:.2f}x",
+                f">= {target}x",
+                rate / socat >= target,
+            )
+        )
 
     child = Child(wan_tls=True)
     echo = Server("echo")
@@ -281,6 +292,23 @@ def main(argv: list[str] | None = None) -> int:
             f" median {statistics.median(times) * 1e3:.2f} ms (target <= 3),"
             f" p99 {p99 * 1e3:.2f} ms (target <= 15)"
         )
+        median_ms = statistics.median(times) * 1e3
+        record(
+            Figure(
+                "tunnel",
+                "set-up, connect() to first echoed byte: median",
+                f"{median_ms:.2f} ms",
+                "<= 3 ms",
+                median_ms <= 3,
+            ),
+            Figure(
+                "tunnel",
+                "set-up, connect() to first echoed byte: p99",
+                f"{p99 * 1e3:.2f} ms",
+                "<= 15 ms",
+                p99 * 1e3 <= 15,
+            ),
+        )
         idle = child.ask(op="rss")["rss_kib"]
         held = []
         for _ in range(args.connections):
@@ -292,6 +320,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{len(held)} concurrent connections held open: simulator RSS {rss / 1024:.0f} MiB"
             f" (target <= 300; {idle / 1024:.0f} MiB before they opened)"
+        )
+        record(
+            Figure(
+                "tunnel",
+                f"simulator RSS, {len(held)} connections held open",
+                f"{rss / 1024:.0f} MiB",
+                "<= 300 MiB",
+                rss / 1024 <= 300,
+            )
         )
         for sock in held:
             sock.close()
