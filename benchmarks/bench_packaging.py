@@ -30,9 +30,10 @@ sys.path.append(str(ROOT / "packaging"))
 from artifacts import host_arch, size_text  # noqa: E402
 from build_all import Artifacts, build_all  # noqa: E402
 from elfcheck import unpack  # noqa: E402
-from orbit_sim.testing import running_simulator  # noqa: E402
 from report import Figure, record  # noqa: E402
 from smoke import bare_env, run_nc_example, sourced_env  # noqa: E402
+
+from orbit_sim.testing import running_simulator  # noqa: E402
 
 AREA = "packaging"
 

@@ -26,16 +26,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import globus_sdk
-import orbit_sim
-from orbit_sim.control.client import SimControl
-from orbit_sim.services.auth.scopes import TRANSFER_ALL
 from report import Figure, record  # benchmarks/report.py, beside this script
 
+import orbit_sim
 from orbit_globus.endpoint.app import build_app
 from orbit_globus.endpoint.client import EndpointClient
 from orbit_globus.endpoint.server import ThreadedHost
 from orbit_globus.transfer.client import GlobusClient
 from orbit_globus.transfer.plugin import Plugin
+from orbit_sim.control.client import SimControl
+from orbit_sim.services.auth.scopes import TRANSFER_ALL
 
 GODATA = "/home/share/godata"
 DELAY_SLACK = 0.1

@@ -33,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import globus_sdk
-import orbit_sim
 import requests
 import responses
 from globus_sdk.services.transfer import CreateTunnelData, TransferData
 from report import Figure, record  # benchmarks/report.py, beside this script
+
+import orbit_sim
 
 TARGETS = {"in-process": 2000.0, "loopback": 500.0}
 CANNED = json.dumps({"DATA_TYPE": "task", "task_id": "x", "status": "SUCCEEDED"}).encode()

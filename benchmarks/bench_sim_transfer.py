@@ -30,11 +30,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import globus_sdk
-import orbit_sim
 import responses
 from globus_sdk.scopes import TransferScopes
-from orbit_sim.inprocess import mock_globus
 from report import Figure, record  # benchmarks/report.py, beside this script
+
+import orbit_sim
+from orbit_sim.inprocess import mock_globus
 
 AREA = "sim-transfer"
 TRANSFER_URL = "https://transfer.api.globus.org"

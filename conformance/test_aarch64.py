@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 import trustme
-from orbit_sim.testing import StreamsTunnel, open_tunnel, wait_listening
 
 from conformance.conftest import Output, sha256
 from orbit_globus.native import library_path
 from orbit_globus.streams import launch_env
+from orbit_sim.testing import StreamsTunnel, open_tunnel, wait_listening
 
 ROOT = Path(os.environ.get("ORBIT_AARCH64_ROOT", "/nonexistent"))
 HTTPS_SERVER = Path(__file__).parent / "apps" / "https_server.py"

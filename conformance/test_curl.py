@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import trustme
-from orbit_sim.testing import open_tunnel
 
 from conformance.conftest import need, sha256
+from orbit_sim.testing import open_tunnel
 
 SERVER = Path(__file__).parent / "apps" / "https_server.py"
 SERVICE_NAME = "data.orbit-sim.example"

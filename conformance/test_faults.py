@@ -7,10 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+from conformance.conftest import Output, need, sha256
 from orbit_sim.control import SimControl
 from orbit_sim.testing import open_tunnel
-
-from conformance.conftest import Output, need, sha256
 
 ECHO = str(Path(__file__).parent / "apps" / "echo.py")
 PIPE, DEVNULL = subprocess.PIPE, subprocess.DEVNULL

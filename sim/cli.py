@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 import trustme
+
 from orbit_sim.core.gateway import Gateway
 from orbit_sim.core.simulator import Simulator
 from orbit_sim.faults import parse_fault_spec

@@ -20,10 +20,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from orbit_sim.testing import StreamsTunnel, open_tunnel, running_simulator
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
+
+from orbit_sim.testing import StreamsTunnel, open_tunnel, running_simulator
 
 SERVICE_NAME = "data.orbit-sim.example"
 SERVICE_PORT = 8443

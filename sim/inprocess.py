@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 import responses
+
 from orbit_sim.core.http import Request
 from orbit_sim.core.simulator import Simulator
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trustme
+
 from orbit_sim.core.http import Request, Response
 from orbit_sim.core.simulator import Simulator
 

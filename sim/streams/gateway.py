@@ -45,9 +45,8 @@ from .tlsio import RAW_READ, TlsChannel
 from .wan import PREAMBLE_SIZE, Stream, open_tcp, recv_exactly, send_all, tls_handshake
 
 if TYPE_CHECKING:
-    from orbit_sim.core.simulator import Simulator
-
     from orbit_globus.lan import Hello
+    from orbit_sim.core.simulator import Simulator
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import orbit_sim
 import pytest
 from click.testing import CliRunner
 
+import orbit_sim
 from orbit_globus.cli.main import cli
 from orbit_globus.streams.conf import TunnelConf
 

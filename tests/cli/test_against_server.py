@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from orbit_sim.control import SimControl
-from orbit_sim.control.client import SimControlError
 
 from orbit_globus.lan import (
     ClientHandshake,
@@ -28,6 +26,8 @@ from orbit_globus.lan import (
 )
 from orbit_globus.streams import launch
 from orbit_globus.streams.conf import TunnelConf
+from orbit_sim.control import SimControl
+from orbit_sim.control.client import SimControlError
 
 from .server import GLOBUS_STREAMS, LAUNCHER, Host, orbit_sim_serve
 

@@ -11,10 +11,10 @@ import os
 import stat
 from collections.abc import Iterator
 
-import orbit_sim
 import pytest
 from globus_sdk.token_storage import TokenStorageData
 
+import orbit_sim
 from orbit_globus.login import make_app
 
 TRANSFER_SCOPE = "urn:globus:auth:scope:transfer.api.globus.org:all"

@@ -9,6 +9,7 @@ from typing import Any
 
 import globus_sdk
 import pytest
+
 from orbit_sim import Simulator, mock_globus, serve
 from orbit_sim.server import ServerHandle
 

@@ -7,6 +7,7 @@ import time
 import globus_sdk
 import pytest
 from globus_sdk import GlobusAppConfig
+
 from orbit_sim.services.auth.scopes import TRANSFER_ALL
 
 from .conftest import TRANSFER_RS, Globus

@@ -9,6 +9,7 @@ import globus_sdk
 import jwt
 import pytest
 import requests
+
 from orbit_sim import Simulator
 from orbit_sim.services.auth.scopes import TRANSFER_ALL
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import globus_sdk
 import pytest
 from globus_sdk.services.transfer import CreateTunnelData
+
 from orbit_sim.cli import main
 from orbit_sim.control import SimControl
 from orbit_sim.services.auth.scopes import TRANSFER_ALL

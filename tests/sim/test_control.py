@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import globus_sdk
 import pytest
 from globus_sdk.services.transfer import CreateTunnelData
+
 from orbit_sim import Simulator, serve
 from orbit_sim.control import SimControl, SimControlError
 from orbit_sim.server import ServerHandle

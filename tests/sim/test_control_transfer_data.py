@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import globus_sdk
 import pytest
+
 from orbit_sim import Simulator
 from orbit_sim.control import SimControl, SimControlError
 from orbit_sim.control.urls import build_router

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from orbit_sim.core.clock import Clock
 from orbit_sim.core.http import ApiError, Request, Response, Router
 

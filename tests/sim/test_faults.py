@@ -6,6 +6,7 @@ from typing import Any
 
 import globus_sdk
 import pytest
+
 from orbit_sim import parse_fault_spec
 from orbit_sim.faults import DropConnectionFault, HttpStatusFault
 

@@ -7,6 +7,7 @@ import socket
 from typing import Any
 
 import pytest
+
 from orbit_sim import PortOnlyGateway, Simulator
 from orbit_sim.services.transfer.models import STOP_DELAY
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import globus_sdk
 import pytest
 import requests
+
 from orbit_sim import Simulator, mock_globus, serve
 
 mocked = mock_globus()

@@ -9,6 +9,7 @@ import globus_sdk
 import pytest
 from globus_sdk.experimental import TunnelCreateDocument
 from globus_sdk.services.transfer import CreateTunnelData
+
 from orbit_sim.services.transfer.models import STOP_DELAY
 
 from .conftest import Globus

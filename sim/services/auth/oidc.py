@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
     from orbit_sim.services.auth.models import Identity
 
 ISSUER = "https://auth.globus.org"

@@ -12,9 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from orbit_sim.services.gcs.exceptions import GcsBadRequest, GcsConflict, GcsNotFound
-
 from orbit_globus.lan import Credential
+from orbit_sim.services.gcs.exceptions import GcsBadRequest, GcsConflict, GcsNotFound
 
 if TYPE_CHECKING:
     from orbit_sim.core.simulator import Simulator

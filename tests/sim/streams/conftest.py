@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+
+from orbit_globus.lan import Credential
 from orbit_sim import Simulator
 from orbit_sim.services.transfer.models import Tunnel
 from orbit_sim.streams import StreamGateway
-
-from orbit_globus.lan import Credential
 
 from .apps import ListenerApp
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import time
 
-import orbit_sim
 import pytest
+
+import orbit_sim
 from orbit_sim.control.client import SimControl
 
 from .apps import gsla_connect

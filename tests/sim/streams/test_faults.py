@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
+from orbit_globus.lan import HandshakeTimeout, PeerMisbehaved, Status
 from orbit_sim.faults import parse_fault_spec
 from orbit_sim.faults.bandwidth import Bandwidth
 from orbit_sim.faults.base import Fault
@@ -24,8 +26,6 @@ from orbit_sim.faults.latency import Latency
 from orbit_sim.faults.refuse import Refuse
 from orbit_sim.faults.reset_after import ResetAfter
 from orbit_sim.faults.stall_handshake import StallHandshake
-
-from orbit_globus.lan import HandshakeTimeout, PeerMisbehaved, Status
 
 from .apps import ListenerApp, digest, gsla_connect, hold, numbered_blocks
 from .conftest import StreamWorld, TunnelRig

@@ -7,11 +7,11 @@ import hashlib
 import socket
 
 import pytest
+
+from orbit_globus.native import InterceptLibrary
 from orbit_sim.faults.base import Fault
 from orbit_sim.faults.corrupt_handshake import CorruptHandshake
 from orbit_sim.faults.stall_handshake import StallHandshake
-
-from orbit_globus.native import InterceptLibrary
 
 from .apps import ListenerApp, digest, numbered_blocks, recv_all
 from .conftest import StreamWorld, TunnelRig

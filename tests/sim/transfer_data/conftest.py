@@ -10,9 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import globus_sdk
-import orbit_sim
 import pytest
 from globus_sdk.scopes import TransferScopes
+
+import orbit_sim
 from orbit_sim.inprocess import mock_globus
 from orbit_sim.services.transfer.collections import Collection, TransferData
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from orbit_sim.core.http import ApiError
 from orbit_sim.services.transfer.delete_task import DeleteTask
 from orbit_sim.services.transfer.filesystem import FileSystem, VfsError, checksum_of

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import globus_sdk
-import orbit_sim
 import pytest
 from globus_sdk.paging import LimitOffsetTotalPaginator
-from orbit_sim.inprocess import mock_globus
 
+import orbit_sim
+from orbit_sim.inprocess import mock_globus
 from tests.sim.transfer_data.conftest import ClockPump, Harness
 
 MB = 1024 * 1024
