@@ -12,19 +12,22 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import trustme
 
 from conformance.conftest import Output, sha256
 from orbit_globus.native import library_path
 from orbit_globus.streams import launch_env
-from orbit_sim.testing import StreamsTunnel, open_tunnel, wait_listening
+from orbit_sim.testing import (
+    StreamsTunnel,
+    file_server_argv,
+    open_tunnel,
+    tls_files,
+    wait_listening,
+)
 
 ROOT = Path(os.environ.get("ORBIT_AARCH64_ROOT", "/nonexistent"))
-HTTPS_SERVER = Path(__file__).parent / "apps" / "https_server.py"
 SERVICE = "data.orbit-sim.example"
 PIPE, DEVNULL = subprocess.PIPE, subprocess.DEVNULL
 
@@ -64,17 +67,8 @@ def test_aarch64_curl_https(streams_server, tmp_path: Path, payload, procs) -> N
     site = tmp_path / "site"
     site.mkdir()
     (site / "data.bin").write_bytes(payload)
-    ca = trustme.CA()
-    cert = ca.issue_cert(SERVICE)
-    pems = {name: tmp_path / f"{name}.pem" for name in ("cert", "key", "ca")}
-    cert.cert_chain_pems[0].write_to_path(str(pems["cert"]))
-    cert.private_key_pem.write_to_path(str(pems["key"]))
-    ca.cert_pem.write_to_path(str(pems["ca"]))
-    server = t.listen(
-        [sys.executable, str(HTTPS_SERVER), str(t.listener_port), str(site)]
-        + [str(pems["cert"]), str(pems["key"])],
-        stderr=DEVNULL,
-    )
+    tls = tls_files(tmp_path, SERVICE)
+    server = t.listen(file_server_argv(t.listener_port, site, tls), stderr=DEVNULL)
     procs.append(server)
     curl = _guest(
         t.initiator,
@@ -84,7 +78,7 @@ def test_aarch64_curl_https(streams_server, tmp_path: Path, payload, procs) -> N
         "--max-time",
         "90",
         "--cacert",
-        str(pems["ca"]),
+        str(tls.ca),
         f"https://{SERVICE}:8443/data.bin",
         stdout=PIPE,
         stderr=PIPE,

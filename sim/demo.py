@@ -13,7 +13,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,21 +23,17 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from orbit_sim.testing import StreamsTunnel, open_tunnel, running_simulator
+from orbit_sim.testing import (
+    StreamsTunnel,
+    file_server_argv,
+    open_tunnel,
+    running_simulator,
+    tls_files,
+)
 
 SERVICE_NAME = "data.orbit-sim.example"
 SERVICE_PORT = 8443
 CHUNK = 1024 * 1024
-HTTPS_SERVER = """
-import http.server, ssl, sys
-port, directory, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=directory)
-server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-server.serve_forever()
-"""
 
 
 class DemoFailed(Exception):
@@ -111,29 +106,20 @@ def _stream_with_nc(tunnel: StreamsTunnel, size: int, console: Console) -> Figur
 
 
 def _curl_https(tunnel: StreamsTunnel, workdir: Path, size: int) -> Figures:
-    import trustme
-
     if not shutil.which("curl"):
         raise DemoFailed("curl is not installed (scripts/install.sh installs it)")
     site = workdir / "site"
     site.mkdir()
     data = os.urandom(size)
     (site / "data.bin").write_bytes(data)
-    ca = trustme.CA()
-    cert = ca.issue_cert(SERVICE_NAME)
-    paths = {name: workdir / f"{name}.pem" for name in ("cert", "key", "ca")}
-    cert.cert_chain_pems[0].write_to_path(str(paths["cert"]))
-    cert.private_key_pem.write_to_path(str(paths["key"]))
-    ca.cert_pem.write_to_path(str(paths["ca"]))
+    tls = tls_files(workdir, SERVICE_NAME)
     server = tunnel.listen(
-        [sys.executable, "-c", HTTPS_SERVER, str(tunnel.listener_port), str(site)]
-        + [str(paths["cert"]), str(paths["key"])],
-        stderr=subprocess.DEVNULL,
+        file_server_argv(tunnel.listener_port, site, tls), stderr=subprocess.DEVNULL
     )
     try:
         out_file = workdir / "downloaded.bin"
         curl = tunnel.connect(
-            ["curl", "-sS", "--max-time", "60", "--cacert", str(paths["ca"])]
+            ["curl", "-sS", "--max-time", "60", "--cacert", str(tls.ca)]
             + ["-o", str(out_file), "-w", "%{time_appconnect} %{speed_download}"]
             + [f"https://{SERVICE_NAME}:{SERVICE_PORT}/data.bin"],
             stdout=subprocess.PIPE,

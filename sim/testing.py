@@ -202,6 +202,34 @@ def open_tunnel(
     )
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for a TLS server and its clients: certificate, private key, CA."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+
+def tls_files(directory: Path, hostname: str) -> TlsFiles:
+    """A fresh trustme CA and a certificate for `hostname`, written into `directory`."""
+    import trustme
+
+    ca = trustme.CA()
+    issued = ca.issue_cert(hostname)
+    files = TlsFiles(directory / "cert.pem", directory / "key.pem", directory / "ca.pem")
+    issued.cert_chain_pems[0].write_to_path(str(files.cert))
+    issued.private_key_pem.write_to_path(str(files.key))
+    ca.cert_pem.write_to_path(str(files.ca))
+    return files
+
+
+def file_server_argv(port: int, directory: Path, tls: TlsFiles | None = None) -> list[str]:
+    """The command that serves `directory` on 127.0.0.1:`port` (HTTPS when `tls` is given)."""
+    argv = [sys.executable, "-m", "orbit_sim.file_server", str(port), str(directory)]
+    return argv + [str(tls.cert), str(tls.key)] if tls else argv
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,7 +1,8 @@
-"""A small HTTP(S) file server: `https_server.py PORT DIR [CERT_PEM KEY_PEM]`.
+"""A small HTTP(S) file server: `python -m orbit_sim.file_server PORT DIR [CERT_PEM KEY_PEM]`.
 
-Started under the launcher on the listener side; with a certificate it speaks TLS, so a
-client verifies the server's name end to end through the tunnel.
+The demo and the conformance suite start it under the launcher on the listener side; with
+a certificate it speaks TLS, so a client verifies the server's name end to end through the
+tunnel. `orbit_sim.testing.file_server_argv()` builds its command line.
 """
 
 import functools
