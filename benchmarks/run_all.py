@@ -1,6 +1,6 @@
 """Run every benchmark script and print their headline figures as one table.
 
-    .venv/bin/python benchmarks/run_all.py [--quick] [--only NAME ...]
+    .venv/bin/python benchmarks/run_all.py [--only NAME ...] [--markdown]
 
 Each `bench_*.py` runs in its own process (its detailed output goes to
 benchmarks/last-run/NAME.txt) and records its headline figures through `report.record()`.
@@ -26,8 +26,9 @@ HERE = Path(__file__).resolve().parent
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="e.g. intercept tunnel")
+    parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=max(Console().width, 130))
     scripts = sorted(HERE.glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if any(name in s.stem for name in args.only)]
@@ -56,9 +57,22 @@ def main(argv: list[str] | None = None) -> int:
         met = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}[row["met"]]
         table.add_row(row["area"], row["measure"], row["value"], row["target"], met)
     console.print(table)
+    if args.markdown:
+        print(markdown(rows))
     if failures:
         console.print(f"[red]failed:[/] {', '.join(failures)} (see benchmarks/last-run/)")
     return 1 if failures else 0
+
+
+def markdown(rows: list[dict]) -> str:
+    """The figures as the README shows them."""
+    lines = ["| area | measure | figure | target | met |", "| --- | --- | --- | --- | --- |"]
+    for row in rows:
+        met = {True: "yes", False: "**no**", None: ""}[row["met"]]
+        lines.append(
+            f"| {row['area']} | {row['measure']} | {row['value']} | {row['target']} | {met} |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
