@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="e.g. intercept tunnel")
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    parser.add_argument(
+        "--from-last", action="store_true", help="show the last run's figures without running"
+    )
     args = parser.parse_args(argv)
     console = Console(width=max(Console().width, 130))
     scripts = sorted(HERE.glob("bench_*.py"))
@@ -36,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(exist_ok=True)
     rows: list[dict] = []
     failures = []
+    saved = out_dir / "figures.json"
+    if args.from_last:
+        rows, scripts = json.loads(saved.read_text()), []
     for script in scripts:
         with tempfile.NamedTemporaryFile(suffix=".jsonl") as figures:
             env = {**os.environ, "ORBIT_BENCH_JSON": figures.name}
@@ -50,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             if proc.returncode != 0:
                 failures.append(script.name)
             rows += [json.loads(line) for line in Path(figures.name).read_text().splitlines()]
+    if not args.from_last:
+        saved.write_text(json.dumps(rows, indent=1))
     table = Table(title="orbit-globus benchmarks (medians; references measured in the same run)")
     for column in ("area", "measure", "figure", "target", "met"):
         table.add_column(column, justify="right" if column in ("figure", "target") else "left")
