@@ -113,10 +113,22 @@ def initialize(
 @environment.command("contact-lookup")
 @TUNNEL_ID
 @click.option("--skip-update", is_flag=True, help="Print the stored contact; no network call.")
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Fetch the contact from Transfer even within its TTL and rewrite the conf "
+    "(a restarted tunnel's access point moves); excludes --skip-update.",
+)
 @pass_settings
-def contact_lookup(settings: Settings, tunnel_id: str, skip_update: bool) -> None:
-    """Print the initiator access point's ip:port (refreshed when its TTL has passed)."""
-    contact = env_ops.lookup_contact(tunnel_id, skip_update=skip_update, base_dir=settings.base_dir)
+def contact_lookup(settings: Settings, tunnel_id: str, skip_update: bool, refresh: bool) -> None:
+    """Print the initiator access point's ip:port (refreshed when its TTL has passed).
+
+    The intercept library runs this with --refresh when the stored contact refuses a
+    connection before its TTL ends.
+    """
+    contact = env_ops.lookup_contact(
+        tunnel_id, skip_update=skip_update, refresh=refresh, base_dir=settings.base_dir
+    )
     emit(settings, {"tunnel_id": tunnel_id, "contact_string": contact}, contact)
 
 

@@ -221,11 +221,18 @@ def lookup_contact(
     tunnel_id: str,
     *,
     skip_update: bool = False,
+    refresh: bool = False,
     base_dir: BaseDir = None,
     globus_factory: GlobusFactory | None = None,
     now: Callable[[], float] = time.time,
 ) -> str:
-    """The initiator access point's `ip:port`, refreshed from Transfer when stale."""
+    """The initiator access point's `ip:port`, refreshed from Transfer when stale.
+
+    `refresh` fetches it even within its TTL: a restarted tunnel moves its access point
+    before the TTL ends (the intercept library asks for this when the stored one refuses).
+    """
+    if refresh and skip_update:
+        raise StreamsError("--refresh and --skip-update exclude each other; pass one")
     conf = TunnelConf.load(tunnel_id, base_dir)
     if conf.is_listener:
         raise StreamsError(
@@ -233,7 +240,7 @@ def lookup_contact(
             "contact-lookup is for the initiator side"
         )
     contact = conf.connector_contact_string
-    if skip_update or conf.contact_is_fresh(now()):
+    if skip_update or (not refresh and conf.contact_is_fresh(now())):
         if not contact:
             raise StreamsError(
                 f"no initiator contact stored for tunnel {conf.tunnel_id}; "
