@@ -116,8 +116,8 @@ static char **child_environment(void)
 }
 
 /* In the forked child: only async-signal-safe calls from here to execve. */
-static void run_child(const char *cli, const char *tunnel_id, int out_fd, int quiet,
-                      char **env)
+static void run_child(const char *cli, const char *tunnel_id, int refresh, int out_fd,
+                      int quiet, char **env)
 {
     int null_fd = open("/dev/null", O_RDWR);
     if (null_fd >= 0) {
@@ -138,7 +138,8 @@ static void run_child(const char *cli, const char *tunnel_id, int out_fd, int qu
         for (long fd = 3; fd < top; fd++)
             close((int)fd);
     }
-    char *argv[] = {(char *)cli, "environment", "contact-lookup", (char *)tunnel_id, NULL};
+    char *argv[] = {(char *)cli, "environment", "contact-lookup", (char *)tunnel_id,
+                    refresh ? "--refresh" : NULL, NULL};
     execve(cli, argv, env);
     _exit(127);
 }
@@ -172,7 +173,8 @@ static ssize_t read_until_eof(int fd, char *out, size_t size, int64_t deadline_m
     return (ssize_t)used;
 }
 
-int gsi_contact_lookup(const char *tunnel_id, char *out, size_t size, int timeout_ms)
+int gsi_contact_lookup(const char *tunnel_id, int refresh, char *out, size_t size,
+                       int timeout_ms)
 {
     char cli[4096];
     if (!find_cli(cli, sizeof cli)) {
@@ -204,7 +206,7 @@ int gsi_contact_lookup(const char *tunnel_id, char *out, size_t size, int timeou
     int quiet = !gsi_log_enabled();
     pid_t pid = fork();
     if (pid == 0)
-        run_child(cli, tunnel_id, pipe_fds[1], quiet, env);
+        run_child(cli, tunnel_id, refresh, pipe_fds[1], quiet, env);
     close(pipe_fds[1]);
     free(env);
     if (pid < 0) {
@@ -223,13 +225,14 @@ int gsi_contact_lookup(const char *tunnel_id, char *out, size_t size, int timeou
     /* ECHILD: the host reaps its own children (SIGCHLD ignored); judge by the output. */
     int exited_ok = waited < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0);
     if (got < 0) {
-        GSI_WARN("%s environment contact-lookup %s: no answer in %d ms", cli, tunnel_id,
-                 timeout_ms);
+        GSI_WARN("%s environment contact-lookup %s%s: no answer in %d ms", cli, tunnel_id,
+                 refresh ? " --refresh" : "", timeout_ms);
         return ETIMEDOUT;
     }
     out[strcspn(out, "\r\n")] = '\0';
     if (!exited_ok || out[0] == '\0') {
-        GSI_WARN("%s environment contact-lookup %s failed", cli, tunnel_id);
+        GSI_WARN("%s environment contact-lookup %s%s failed", cli, tunnel_id,
+                 refresh ? " --refresh" : "");
         return EIO;
     }
     return 0;
@@ -243,6 +246,7 @@ typedef struct {
     char contact[GSI_CONF_CONTACT_MAX];
     int64_t valid_until_ms; /* monotonic */
     int failed;             /* the last lookup failed: retry after valid_until_ms */
+    int64_t forced_at_ms;   /* monotonic time of the last --refresh lookup, 0 never */
 } fetched_contact;
 
 static fetched_contact fetched[FETCHED_SLOTS];
@@ -273,16 +277,22 @@ static int recall(const char *tunnel_id, fetched_contact *out)
     return found;
 }
 
+/* The tunnel's slot, or a recycled empty one; call with fetched_lock held. */
+static fetched_contact *slot_for(const char *tunnel_id)
+{
+    for (int i = 0; i < FETCHED_SLOTS; i++)
+        if (strcmp(fetched[i].tunnel_id, tunnel_id) == 0)
+            return &fetched[i];
+    fetched_contact *slot = &fetched[fetched_next++ % FETCHED_SLOTS];
+    memset(slot, 0, sizeof *slot);
+    snprintf(slot->tunnel_id, sizeof slot->tunnel_id, "%s", tunnel_id);
+    return slot;
+}
+
 static void remember(const char *tunnel_id, const char *contact, int64_t valid_ms, int failed)
 {
     pthread_mutex_lock(&fetched_lock);
-    fetched_contact *slot = NULL;
-    for (int i = 0; i < FETCHED_SLOTS && slot == NULL; i++)
-        if (strcmp(fetched[i].tunnel_id, tunnel_id) == 0)
-            slot = &fetched[i];
-    if (slot == NULL)
-        slot = &fetched[fetched_next++ % FETCHED_SLOTS];
-    snprintf(slot->tunnel_id, sizeof slot->tunnel_id, "%s", tunnel_id);
+    fetched_contact *slot = slot_for(tunnel_id);
     snprintf(slot->contact, sizeof slot->contact, "%s", contact);
     slot->valid_until_ms = gsi_now_ms() + valid_ms;
     slot->failed = failed;
@@ -298,9 +308,31 @@ static int is_fresh(const gsi_conf *conf)
     return (double)time(NULL) < conf->update_time + conf->contact_ttl;
 }
 
-/* The contact string to use now; 0 or EHOSTUNREACH. */
-static int pick_contact(const char *tunnel_id, const gsi_conf *conf, char *out, size_t size)
+/* Claims the tunnel's forced lookup unless one ran in the last GSI_CONTACT_RETRY_MS. */
+static int claim_forced_lookup(const char *tunnel_id)
 {
+    pthread_once(&fetched_once, fetched_setup);
+    pthread_mutex_lock(&fetched_lock);
+    fetched_contact *slot = slot_for(tunnel_id);
+    int64_t now = gsi_now_ms();
+    int claimed = slot->forced_at_ms == 0 || now - slot->forced_at_ms >= GSI_CONTACT_RETRY_MS;
+    if (claimed)
+        slot->forced_at_ms = now;
+    pthread_mutex_unlock(&fetched_lock);
+    return claimed;
+}
+
+/* How long a fetched contact is kept: the conf's TTL, else a minute. */
+static int64_t keep_ms(const gsi_conf *conf)
+{
+    return (int64_t)((conf->contact_ttl > 0 ? conf->contact_ttl : 60) * 1000);
+}
+
+/* The contact string to use now; 0 or EHOSTUNREACH. `refreshable`: the CLI was not asked. */
+static int pick_contact(const char *tunnel_id, const gsi_conf *conf, char *out, size_t size,
+                        int *refreshable)
+{
+    *refreshable = 1;
     if (is_fresh(conf)) {
         snprintf(out, size, "%s", conf->contact);
         return 0;
@@ -311,13 +343,15 @@ static int pick_contact(const char *tunnel_id, const gsi_conf *conf, char *out, 
             snprintf(out, size, "%s", known.contact);
             return 0;
         }
+        *refreshable = 0; /* the CLI failed moments ago: do not ask again yet */
     } else {
+        *refreshable = 0;
         GSI_DEBUG("tunnel %s: contact %s; asking the CLI", tunnel_id,
                   conf->contact[0] ? "expired" : "missing");
-        int error = gsi_contact_lookup(tunnel_id, out, size, gsi_env_handshake_timeout_ms());
+        int error =
+            gsi_contact_lookup(tunnel_id, 0, out, size, gsi_env_handshake_timeout_ms());
         if (!error) {
-            double ttl = conf->contact_ttl > 0 ? conf->contact_ttl : 60;
-            remember(tunnel_id, out, (int64_t)(ttl * 1000), 0);
+            remember(tunnel_id, out, keep_ms(conf), 0);
             return 0;
         }
         remember(tunnel_id, "", GSI_CONTACT_RETRY_MS, 1);
@@ -331,15 +365,54 @@ static int pick_contact(const char *tunnel_id, const gsi_conf *conf, char *out, 
     return 0;
 }
 
+static int parse_or_warn(const char *tunnel_id, const char *contact,
+                         struct sockaddr_storage *out, socklen_t *len)
+{
+    if (gsi_contact_parse(contact, out, len))
+        return 1;
+    GSI_WARN("tunnel %s: contact '%s' is not ip:port or [ipv6]:port", tunnel_id, contact);
+    return 0;
+}
+
 int gsi_contact_address(const char *tunnel_id, const gsi_conf *conf,
-                        struct sockaddr_storage *out, socklen_t *len)
+                        struct sockaddr_storage *out, socklen_t *len, int *refreshable)
 {
     char contact[GSI_CONF_CONTACT_MAX];
-    if (pick_contact(tunnel_id, conf, contact, sizeof contact) != 0)
+    int ignored;
+    if (pick_contact(tunnel_id, conf, contact, sizeof contact,
+                     refreshable ? refreshable : &ignored) != 0)
         return EHOSTUNREACH;
-    if (!gsi_contact_parse(contact, out, len)) {
-        GSI_WARN("tunnel %s: contact '%s' is not ip:port or [ipv6]:port", tunnel_id, contact);
-        return EHOSTUNREACH;
+    return parse_or_warn(tunnel_id, contact, out, len) ? 0 : EHOSTUNREACH;
+}
+
+int gsi_contact_refresh(const char *tunnel_id, const gsi_conf *conf,
+                        const struct sockaddr_storage *refused, struct sockaddr_storage *out,
+                        socklen_t *len)
+{
+    char was[64];
+    gsi_contact_format(refused, was, sizeof was);
+    if (!claim_forced_lookup(tunnel_id)) {
+        GSI_WARN("tunnel %s: the access point %s refused the connection; a fresh contact "
+                 "was asked for less than %d s ago, not asking again yet",
+                 tunnel_id, was, GSI_CONTACT_RETRY_MS / 1000);
+        return EAGAIN;
     }
+    GSI_DEBUG("tunnel %s: the access point %s refused the connection (restarted tunnel?); "
+              "asking the CLI for a fresh contact",
+              tunnel_id, was);
+    char contact[GSI_CONF_CONTACT_MAX];
+    int error =
+        gsi_contact_lookup(tunnel_id, 1, contact, sizeof contact, gsi_env_handshake_timeout_ms());
+    if (error)
+        return error;
+    remember(tunnel_id, contact, keep_ms(conf), 0);
+    if (!parse_or_warn(tunnel_id, contact, out, len))
+        return EINVAL;
+    if (out->ss_family == refused->ss_family && memcmp(out, refused, *len) == 0) {
+        GSI_WARN("tunnel %s: the fresh contact is the refused one, %s; not retrying", tunnel_id,
+                 was);
+        return EEXIST;
+    }
+    GSI_DEBUG("tunnel %s: retrying once with the fresh contact %s", tunnel_id, contact);
     return 0;
 }

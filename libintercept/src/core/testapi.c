@@ -164,7 +164,7 @@ GSI_EXPORT int gsi_test_contact(const char *tunnel_id, char *out, size_t size)
     socklen_t len;
     int error = gsi_conf_load(tunnel_id, &conf);
     if (!error)
-        error = gsi_contact_address(tunnel_id, &conf, &addr, &len);
+        error = gsi_contact_address(tunnel_id, &conf, &addr, &len, NULL);
     gsi_conf_wipe(&conf);
     if (error)
         return error;
@@ -177,5 +177,5 @@ GSI_EXPORT int gsi_test_contact(const char *tunnel_id, char *out, size_t size)
 GSI_EXPORT int gsi_test_contact_lookup(const char *tunnel_id, char *out, size_t size,
                                        int timeout_ms)
 {
-    return gsi_contact_lookup(tunnel_id, out, size, timeout_ms);
+    return gsi_contact_lookup(tunnel_id, 0, out, size, timeout_ms);
 }

@@ -4,7 +4,11 @@
  *
  * Single error exit rule: every failure leaves through `fail`, which sets the errno this
  * call documents: ECONNREFUSED (handshake refused), ETIMEDOUT (no answer in time),
- * EHOSTUNREACH (no usable conf or contact, or the access point cannot be reached). */
+ * EHOSTUNREACH (no usable conf or contact, or the access point cannot be reached).
+ *
+ * A restarted tunnel moves its access point before the conf's contact reaches its TTL:
+ * when a contact the CLI did not just give is refused (nothing listens there), the CLI is
+ * asked once for a fresh one and the connection is tried once more. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -72,9 +76,10 @@ static void reset_socket(int fd, int family)
         shutdown(fd, SHUT_RDWR);
 }
 
-/* Connects `work` to the access point and authenticates; 0 or an errno value. */
+/* Connects `work` to the access point and authenticates; 0 or an errno value. `refused`:
+ * the TCP connection itself was refused (nothing listens at the contact). */
 static int dial(int work, const uint8_t tunnel_id[16], const gsi_conf *conf,
-                const struct sockaddr_storage *ap, socklen_t ap_len, int *reached)
+                const struct sockaddr_storage *ap, socklen_t ap_len, int *reached, int *refused)
 {
     char where[64], tid[GSI_UUID_TEXT];
     gsi_contact_format(ap, where, sizeof where);
@@ -87,6 +92,7 @@ static int dial(int work, const uint8_t tunnel_id[16], const gsi_conf *conf,
     if (error) {
         GSI_WARN("tunnel %s: cannot reach the access point %s: %s", tid, where,
                  strerror(error));
+        *refused = error == ECONNREFUSED;
         if (error != ETIMEDOUT && error != EISCONN)
             error = EHOSTUNREACH;
     } else {
@@ -97,6 +103,59 @@ static int dial(int work, const uint8_t tunnel_id[16], const gsi_conf *conf,
                       conf->lankey_len ? ", authenticated" : " (no LAN secret: no handshake)");
     }
     gsi_fd_restore_flags(work, flags);
+    return error;
+}
+
+/* Connects `fd` (or a socket of the access point's family put in its place) to the access
+ * point and authenticates; 0 or an errno value. `tried_fd`: fd itself attempted a connect. */
+static int connect_via(int fd, int family, const uint8_t tunnel_id[16], const gsi_conf *conf,
+                       const struct sockaddr_storage *contact, socklen_t contact_len,
+                       int *refused, int *tried_fd)
+{
+    struct sockaddr_storage ap = *contact;
+    socklen_t ap_len = contact_len;
+    int same_family = ap.ss_family == family;
+    if (family == AF_INET6 && ap.ss_family == AF_INET &&
+        socket_int(fd, IPPROTO_IPV6, IPV6_V6ONLY) == 0) {
+        map_ipv4(&ap, &ap_len);
+        same_family = 1;
+    }
+    /* The application's own socket when its family fits, else a new one put in its place. */
+    int work = same_family ? fd : socket(ap.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int reached = 0;
+    *tried_fd = work == fd;
+    int error =
+        work < 0 ? EHOSTUNREACH : dial(work, tunnel_id, conf, &ap, ap_len, &reached, refused);
+    if (work != fd && work >= 0) {
+        if (!error)
+            error = replace_socket(fd, work) ? EHOSTUNREACH : 0;
+        else
+            close(work);
+    } else if (error && reached) {
+        reset_socket(fd, family);
+    }
+    return error;
+}
+
+/* `refused` refused the connection although the CLI did not just give it: one forced
+ * lookup, then one more attempt. `error` stands when there is no different contact. */
+static int retry_with_fresh_contact(int fd, int family, const uint8_t tunnel_id[16],
+                                    const gsi_conf *conf, const struct sockaddr_storage *refused,
+                                    int tried_fd, int error)
+{
+    char tid[GSI_UUID_TEXT];
+    gsi_uuid_format(tunnel_id, tid);
+    struct sockaddr_storage ap;
+    socklen_t ap_len;
+    if (gsi_contact_refresh(tid, conf, refused, &ap, &ap_len) != 0)
+        return error;
+    /* A socket whose connect failed cannot simply connect again: start from a fresh one. */
+    if (tried_fd)
+        reset_socket(fd, family);
+    int refused_again = 0;
+    error = connect_via(fd, family, tunnel_id, conf, &ap, ap_len, &refused_again, &tried_fd);
+    if (error)
+        GSI_WARN("tunnel %s: the fresh contact failed too: %s", tid, strerror(error));
     return error;
 }
 
@@ -116,33 +175,20 @@ static int tunnel_connect(int fd, const uint8_t tunnel_id[16])
     gsi_conf conf;
     struct sockaddr_storage ap;
     socklen_t ap_len;
+    int refreshable = 0;
     int error = gsi_conf_load(tid, &conf);
     if (error || conf.role != GSI_ROLE_INITIATOR ||
-        gsi_contact_address(tid, &conf, &ap, &ap_len) != 0) {
+        gsi_contact_address(tid, &conf, &ap, &ap_len, &refreshable) != 0) {
         if (!error)
             GSI_WARN("tunnel %s: no usable initiator conf", tid);
         gsi_conf_wipe(&conf);
         return EHOSTUNREACH;
     }
-    int same_family = ap.ss_family == family;
-    if (family == AF_INET6 && ap.ss_family == AF_INET &&
-        socket_int(fd, IPPROTO_IPV6, IPV6_V6ONLY) == 0) {
-        map_ipv4(&ap, &ap_len);
-        same_family = 1;
-    }
-    /* The application's own socket when its family fits, else a new one put in its place. */
-    int work = same_family ? fd : socket(ap.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int reached = 0;
-    error = work < 0 ? EHOSTUNREACH : dial(work, tunnel_id, &conf, &ap, ap_len, &reached);
+    int refused = 0, tried_fd = 0;
+    error = connect_via(fd, family, tunnel_id, &conf, &ap, ap_len, &refused, &tried_fd);
+    if (error && refused && refreshable)
+        error = retry_with_fresh_contact(fd, family, tunnel_id, &conf, &ap, tried_fd, error);
     gsi_conf_wipe(&conf);
-    if (work != fd && work >= 0) {
-        if (!error)
-            error = replace_socket(fd, work) ? EHOSTUNREACH : 0;
-        else
-            close(work);
-    } else if (error && reached) {
-        reset_socket(fd, family);
-    }
     if (!error)
         GSI_DEBUG("tunnel %s: fd %d connected through the access point", tid, fd);
     return error;
