@@ -1,6 +1,7 @@
 """Refreshing an expired contact through `$GLOBUS_STREAMS_CLI environment contact-lookup`:
 a fake CLI script stands in for globus-streams. The child is bounded by the timeout,
-always reaped, holds none of the host's sockets and runs without LD_PRELOAD."""
+always reaped, holds none of the host's sockets and runs without LD_PRELOAD. A contact
+refused within its TTL (a restarted tunnel) is looked up once more with `--refresh`."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ FAKE_CLI = """#!/bin/sh
 }} >> {log}
 case "$FAKE_CLI_MODE" in
   ok) echo "$FAKE_CLI_CONTACT" ;;
+  rewrite)  # like globus-streams: the fetched contact also lands in the conf
+    sed -i -e "s/^connector_contact_string=.*/connector_contact_string=$FAKE_CLI_CONTACT/" \
+      -e "s/^update_time=.*/update_time=$(date +%s)/" "$GLOBUS_STREAMS_DIR/$3.conf"
+    echo "$FAKE_CLI_CONTACT" ;;
   fail) echo "not logged in" >&2; exit 3 ;;
   hang) exec sleep 30 ;;
 esac
@@ -106,11 +111,16 @@ def test_lookup_without_cli(native: InterceptLibrary, monkeypatch, tmp_path) -> 
 PROBE = Path(__file__).with_name("probe_app.py")
 
 
-def _probe(tunnel, plain_port: int, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def _probe_with_log(tunnel, plain_port: int, *args: str) -> tuple[dict, str]:  # type: ignore[no-untyped-def,type-arg]
+    """The probe's outcome and its debug output."""
     argv = [sys.executable, str(PROBE), tunnel.name, str(FAKE_PORT), str(plain_port), *args]
     result = run(argv, tunnel.env, timeout=60)
     assert result.returncode == 0, result.stderr.decode()
-    return json.loads(result.stdout)
+    return json.loads(result.stdout), result.stderr.decode()
+
+
+def _probe(tunnel, plain_port: int, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return _probe_with_log(tunnel, plain_port, *args)[0]
 
 
 @pytest.mark.parametrize("stale", ["expired", "missing"])
@@ -165,3 +175,74 @@ def test_contact_entry_point_formats_ipv6(
     confs.initiator(tid, "[::1]:7000", "s", uuid.uuid4())
     monkeypatch.setenv("GLOBUS_STREAMS_DIR", str(confs.path))
     assert native.contact(tid) == "[::1]:7000"
+
+
+# -- a contact refused within its TTL (the tunnel restarted, its access point moved) ------
+
+
+def _refused_contact() -> str:
+    return f"127.0.0.1:{free_port()}"  # nothing listens there: the connection is refused
+
+
+@pytest.mark.parametrize(
+    "socket_args",
+    [(), ("--nonblocking",), ("--family", "6")],
+    ids=["blocking", "nonblocking", "v6-socket"],
+)
+def test_refused_fresh_contact_is_refreshed_once(
+    tunnels, hash_server, fake_cli, socket_args
+) -> None:  # type: ignore[no-untyped-def]
+    script, log = fake_cli
+    tunnel = tunnels(hash_server.address)
+    old = _refused_contact()
+    tunnel.write_conf(contact=old)  # within its TTL, but the access point moved away
+    tunnel.extra_env.update(
+        GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE="rewrite", FAKE_CLI_CONTACT=tunnel.ap.contact
+    )
+    outcome, debug = _probe_with_log(tunnel, hash_server.address[1], "--repeat", "3", *socket_args)
+    assert outcome["connect"] == "ok" and outcome["reply_ok"] is True
+    assert outcome.get("nonblocking_kept", True) is True
+    (call,) = calls(log)  # once: the later connections find the new contact in the conf
+    assert call["args"] == [f"environment contact-lookup {tunnel.id} --refresh"]
+    assert len(tunnel.ap.outcomes) == 3
+    assert f"the access point {old} refused the connection" in debug
+    assert f"retrying once with the fresh contact {tunnel.ap.contact}" in debug
+
+
+@pytest.mark.parametrize("answer", ["another refused contact", "the same contact"])
+def test_refused_refreshed_contact_fails_after_one_lookup(
+    tunnels, hash_server, fake_cli, answer
+) -> None:  # type: ignore[no-untyped-def]
+    script, log = fake_cli
+    tunnel = tunnels(hash_server.address)
+    old = _refused_contact()
+    tunnel.write_conf(contact=old)
+    fresh = old if answer == "the same contact" else _refused_contact()
+    tunnel.extra_env.update(
+        GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE="ok", FAKE_CLI_CONTACT=fresh
+    )
+    outcome, debug = _probe_with_log(tunnel, hash_server.address[1], "--repeat", "2")
+    assert outcome["connect"] == "EHOSTUNREACH"  # as any unreachable access point
+    assert outcome["after_failure"] == "ENOTCONN"
+    # One lookup: no loop inside connect(), and the second connect() within 5 s asks no more.
+    (call,) = calls(log)
+    assert call["args"] == [f"environment contact-lookup {tunnel.id} --refresh"]
+    assert "not asking again yet" in debug
+    assert tunnel.ap.outcomes == []
+
+
+@pytest.mark.parametrize("mode", ["ok", "fail"])
+def test_contact_the_cli_just_gave_is_not_refreshed(tunnels, hash_server, fake_cli, mode) -> None:  # type: ignore[no-untyped-def]
+    """Expired conf: the CLI was just asked (and answered, or failed and the expired contact
+    is tried); a refusal then does not ask it again."""
+    script, log = fake_cli
+    tunnel = tunnels(hash_server.address)
+    tunnel.write_conf(contact=_refused_contact(), ttl=10, updated=time.time() - 100)
+    tunnel.extra_env.update(
+        GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE=mode, FAKE_CLI_CONTACT=_refused_contact()
+    )
+    outcome, debug = _probe_with_log(tunnel, hash_server.address[1])
+    assert outcome["connect"] == "EHOSTUNREACH"
+    (call,) = calls(log)
+    assert call["args"] == [f"environment contact-lookup {tunnel.id}"]  # no --refresh
+    assert "refused the connection" not in debug

@@ -72,6 +72,8 @@ def test_silent_access_point_times_out(tunnels, hash_server) -> None:  # type: i
 def test_unreachable_access_point(tunnels, hash_server) -> None:  # type: ignore[no-untyped-def]
     tunnel = tunnels(hash_server.address)
     tunnel.write_conf(contact=f"127.0.0.1:{free_port()}")
+    # No CLI to ask for a fresh contact (test_contact_refresh.py covers the one with a CLI).
+    tunnel.extra_env["GLOBUS_STREAMS_CLI"] = "/nonexistent/globus-streams"
     assert probe(tunnel, hash_server.address[1])["connect"] == "EHOSTUNREACH"
 
 
