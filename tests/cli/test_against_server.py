@@ -214,6 +214,27 @@ def test_contact_lookup_follows_a_restart_after_the_ttl(listener, initiator, tun
     assert second == f"127.0.0.1:{shown['attributes']['initiator_port']}\n" != first
 
 
+def test_contact_lookup_refresh_ignores_the_ttl(listener, initiator, tunnel, control):
+    listener.ok("environment", "initialize", "--listener-contact-string", "127.0.0.1:9", tunnel)
+    initiator.ok("environment", "initialize", "--cs-ttl", "300", tunnel)
+    first = initiator.ok("environment", "contact-lookup", tunnel).stdout
+
+    control.restart_tunnel(tunnel)  # the access point moves; the conf's contact is still fresh
+    assert initiator.ok("environment", "contact-lookup", tunnel).stdout == first
+    before = int(time.time())
+    refreshed = initiator.ok("environment", "contact-lookup", tunnel, "--refresh").stdout
+    shown = json.loads(initiator.ok("--format", "json", "tunnel", "show", tunnel).stdout)
+    assert refreshed == f"127.0.0.1:{shown['attributes']['initiator_port']}\n" != first
+    conf = TunnelConf.load(tunnel, initiator.conf_dir)  # rewritten for the next lookups
+    assert conf.connector_contact_string == refreshed.strip()
+    assert conf.update_time is not None and conf.update_time >= before
+    nowhere = initiator.env(GLOBUS_SDK_SERVICE_URL_TRANSFER="http://127.0.0.1:9/transfer/")
+    assert initiator.ok("environment", "contact-lookup", tunnel, env=nowhere).stdout == refreshed
+
+    both = initiator.run("environment", "contact-lookup", "--refresh", "--skip-update", tunnel)
+    assert "--refresh and --skip-update" in one_error_line(both)
+
+
 def test_skip_update_and_fresh_conf_make_no_network_call(listener, initiator, tunnel):
     listener.ok("environment", "initialize", "--listener-contact-string", "127.0.0.1:9", tunnel)
     initiator.ok("environment", "initialize", "--cs-ttl", "0", tunnel)
