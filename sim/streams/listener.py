@@ -12,6 +12,8 @@ import logging
 import socket
 from collections.abc import Callable
 
+from .sockopts import tune_relay_socket
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[socket.socket], None]
@@ -61,7 +63,7 @@ class Listener:
                 self._unregister()
                 return
             conn.setblocking(False)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tune_relay_socket(conn)
             assert self._handler is not None
             self._handler(conn)
 

@@ -8,6 +8,7 @@ import asyncio
 import socket
 import ssl
 
+from .sockopts import tune_relay_socket
 from .tlsio import TlsChannel
 
 PREAMBLE_SIZE = 16
@@ -77,7 +78,7 @@ async def recv_exactly(loop: asyncio.AbstractEventLoop, stream: Stream, size: in
 def new_tcp_socket(family: int = socket.AF_INET) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setblocking(False)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    tune_relay_socket(sock)
     return sock
 
 
