@@ -4,7 +4,8 @@
 
 - single-stream throughput through a tunnel (plain and TLS WAN leg) vs the same traffic
   through two `socat TCP-LISTEN:A,fork TCP:127.0.0.1:B` relays in series, and vs direct
-  loopback;
+  loopback; also vs the same socat relays told to use the tunnel's congestion control
+  (Reno), so the ratio shows what the gateway gains beyond that one socket option;
 - connection set-up (connect() -> first echoed byte, GSLA and TLS included) over N
   sequential connections: median and p99;
 - N concurrent connections held open: the simulator process's RSS.
@@ -190,14 +191,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def socat_chain(target: int) -> tuple[int, list[subprocess.Popen[bytes]]]:
-    """Two socat relays in series in front of `target`; returns the entry port."""
+# socat's generic socket option: IPPROTO_TCP (6), TCP_CONGESTION (13).
+SOCAT_RENO = ",setsockopt-string=6:13:reno"
+
+
+def socat_chain(target: int, options: str = "") -> tuple[int, list[subprocess.Popen[bytes]]]:
+    """Two socat relays in series in front of `target`; returns the entry port.
+    `options` go on both of each relay's sockets."""
     procs = []
     for _ in range(2):
         port = free_port()
         procs.append(
             subprocess.Popen(
-                ["socat", f"TCP-LISTEN:{port},fork,reuseaddr", f"TCP:127.0.0.1:{target}"],
+                [
+                    "socat",
+                    f"TCP-LISTEN:{port},fork,reuseaddr{options}",
+                    f"TCP:127.0.0.1:{target}{options}",
+                ],
                 stderr=subprocess.DEVNULL,
             )
         )
@@ -234,19 +244,21 @@ def main(argv: list[str] | None = None) -> int:
 
     sink = Server("sink")  # no GSLA: for direct loopback and socat
     entry, socats = socat_chain(sink.port)
+    reno_entry, reno_socats = socat_chain(sink.port, SOCAT_RENO)
     children = {mode: Child(wan_tls=mode == "tls") for mode in ("plain", "tls")}
     sinks = {mode: Server("sink") for mode in children}  # each authenticates its tunnel
-    best = dict.fromkeys(("direct", "socat", "plain", "tls"), 0.0)
+    best = dict.fromkeys(("direct", "socat", "socat_reno", "plain", "tls"), 0.0)
     try:
         ports = {mode: tunnel_for(child, sinks[mode]) for mode, child in children.items()}
         # Rounds interleave the four paths so a busy machine slows them alike.
         for _ in range(args.runs):
             best["direct"] = max(best["direct"], throughput(sink.port, total))
             best["socat"] = max(best["socat"], throughput(entry, total))
+            best["socat_reno"] = max(best["socat_reno"], throughput(reno_entry, total))
             for mode, (port, tid, cred) in ports.items():
                 best[mode] = max(best[mode], throughput(port, total, tid, cred))
     finally:
-        for proc in socats:
+        for proc in (*socats, *reno_socats):
             proc.terminate()
         for child in children.values():
             child.close()
@@ -258,11 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"single stream, {total / (1 << 30):.2f} GiB, best of {args.runs} interleaved rounds:")
     print(f"  direct loopback        {direct / 1e6:8.0f} MB/s")
     print(f"  two socat relays       {socat / 1e6:8.0f} MB/s")
+    print(f"  two socat relays, Reno {best['socat_reno'] / 1e6:8.0f} MB/s")
     for mode, target in (("plain", 1.5), ("tls", 0.75)):
         rate = best[mode]
         print(
             f"  tunnel, {mode:5} WAN      {rate / 1e6:8.0f} MB/s   x{rate / socat:.2f} socat"
             f" (target >= {target})   x{rate / direct:.2f} direct"
+            f"   x{rate / best['socat_reno']:.2f} socat with Reno"
         )
         record(
             Figure(
