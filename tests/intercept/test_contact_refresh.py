@@ -224,11 +224,38 @@ def test_refused_refreshed_contact_fails_after_one_lookup(
     outcome, debug = _probe_with_log(tunnel, hash_server.address[1], "--repeat", "2")
     assert outcome["connect"] == "EHOSTUNREACH"  # as any unreachable access point
     assert outcome["after_failure"] == "ENOTCONN"
-    # One lookup: no loop inside connect(), and the second connect() within 5 s asks no more.
+    # One lookup: no loop inside connect(), and the second connect() within 5 s reuses its
+    # answer instead of running the CLI again.
     (call,) = calls(log)
     assert call["args"] == [f"environment contact-lookup {tunnel.id} --refresh"]
-    assert "not asking again yet" in debug
+    assert debug.count("asking the CLI for a fresh contact") == 1
+    assert "taking the contact the CLI gave moments ago" in debug
     assert tunnel.ap.outcomes == []
+
+
+def test_concurrent_refusals_share_one_lookup(tunnels, hash_server, fake_cli) -> None:  # type: ignore[no-untyped-def]
+    script, log = fake_cli
+    tunnel = tunnels(hash_server.address)
+    tunnel.write_conf(contact=_refused_contact())
+    # The fake CLI leaves the conf alone: every thread meets the refused contact.
+    tunnel.extra_env.update(
+        GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE="ok", FAKE_CLI_CONTACT=tunnel.ap.contact
+    )
+    outcome = _probe(tunnel, hash_server.address[1], "--threads", "4")
+    assert outcome["threads_ok"] == 4
+    assert len(calls(log)) == 1
+    assert len(tunnel.ap.outcomes) == 4
+
+
+def test_failed_refresh_is_not_repeated_at_once(tunnels, hash_server, fake_cli) -> None:  # type: ignore[no-untyped-def]
+    script, log = fake_cli
+    tunnel = tunnels(hash_server.address)
+    tunnel.write_conf(contact=_refused_contact())
+    tunnel.extra_env.update(GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE="fail")
+    outcome, debug = _probe_with_log(tunnel, hash_server.address[1], "--repeat", "2")
+    assert outcome["connect"] == "EHOSTUNREACH"
+    assert len(calls(log)) == 1
+    assert "without an answer, not asking again yet" in debug
 
 
 @pytest.mark.parametrize("mode", ["ok", "fail"])

@@ -246,19 +246,42 @@ typedef struct {
     char contact[GSI_CONF_CONTACT_MAX];
     int64_t valid_until_ms; /* monotonic */
     int failed;             /* the last lookup failed: retry after valid_until_ms */
-    int64_t forced_at_ms;   /* monotonic time of the last --refresh lookup, 0 never */
+    /* --refresh lookups: one per tunnel at a time; connections refused meanwhile wait for
+     * its answer, and for GSI_CONTACT_RETRY_MS after it they reuse that answer. */
+    int forcing;
+    int64_t forced_at_ms; /* monotonic time of the last --refresh answer, 0 never */
+    char forced[GSI_CONF_CONTACT_MAX]; /* that answer, "" when the lookup failed */
 } fetched_contact;
 
 static fetched_contact fetched[FETCHED_SLOTS];
 static unsigned fetched_next;
 static pthread_mutex_t fetched_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t forced_done; /* CLOCK_MONOTONIC, set up in fetched_setup */
 static pthread_once_t fetched_once = PTHREAD_ONCE_INIT;
+
+static void init_forced_done(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&forced_done, &attr);
+    pthread_condattr_destroy(&attr);
+}
 
 static void fetched_prepare(void) { pthread_mutex_lock(&fetched_lock); }
 static void fetched_release(void) { pthread_mutex_unlock(&fetched_lock); }
+/* In a forked child no thread is running a lookup or waiting for one. */
+static void fetched_child(void)
+{
+    for (int i = 0; i < FETCHED_SLOTS; i++)
+        fetched[i].forcing = 0;
+    init_forced_done();
+    pthread_mutex_unlock(&fetched_lock);
+}
 static void fetched_setup(void)
 {
-    pthread_atfork(fetched_prepare, fetched_release, fetched_release);
+    init_forced_done();
+    pthread_atfork(fetched_prepare, fetched_release, fetched_child);
 }
 
 static int recall(const char *tunnel_id, fetched_contact *out)
@@ -308,18 +331,44 @@ static int is_fresh(const gsi_conf *conf)
     return (double)time(NULL) < conf->update_time + conf->contact_ttl;
 }
 
-/* Claims the tunnel's forced lookup unless one ran in the last GSI_CONTACT_RETRY_MS. */
-static int claim_forced_lookup(const char *tunnel_id)
+/* 1: the caller runs the tunnel's --refresh lookup and reports through finish_forced_lookup.
+ * 0: another thread's lookup answered at most GSI_CONTACT_RETRY_MS ago (waited for when it
+ * is running); its answer is in `out`, "" when it failed or did not come in time. */
+static int claim_forced_lookup(const char *tunnel_id, int wait_ms, char *out, size_t size)
 {
     pthread_once(&fetched_once, fetched_setup);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
     pthread_mutex_lock(&fetched_lock);
     fetched_contact *slot = slot_for(tunnel_id);
-    int64_t now = gsi_now_ms();
-    int claimed = slot->forced_at_ms == 0 || now - slot->forced_at_ms >= GSI_CONTACT_RETRY_MS;
+    while (slot->forcing &&
+           pthread_cond_timedwait(&forced_done, &fetched_lock, &until) != ETIMEDOUT)
+        slot = slot_for(tunnel_id); /* the slot may have been recycled meanwhile */
+    int claimed = !slot->forcing && (slot->forced_at_ms == 0 ||
+                                     gsi_now_ms() - slot->forced_at_ms >= GSI_CONTACT_RETRY_MS);
     if (claimed)
-        slot->forced_at_ms = now;
+        slot->forcing = 1;
+    else
+        snprintf(out, size, "%s", slot->forcing ? "" : slot->forced);
     pthread_mutex_unlock(&fetched_lock);
     return claimed;
+}
+
+static void finish_forced_lookup(const char *tunnel_id, const char *answer)
+{
+    pthread_mutex_lock(&fetched_lock);
+    fetched_contact *slot = slot_for(tunnel_id);
+    slot->forcing = 0;
+    slot->forced_at_ms = gsi_now_ms();
+    snprintf(slot->forced, sizeof slot->forced, "%s", answer);
+    pthread_cond_broadcast(&forced_done);
+    pthread_mutex_unlock(&fetched_lock);
 }
 
 /* How long a fetched contact is kept: the conf's TTL, else a minute. */
@@ -389,23 +438,28 @@ int gsi_contact_refresh(const char *tunnel_id, const gsi_conf *conf,
                         const struct sockaddr_storage *refused, struct sockaddr_storage *out,
                         socklen_t *len)
 {
-    char was[64];
+    char was[64], contact[GSI_CONF_CONTACT_MAX];
     gsi_contact_format(refused, was, sizeof was);
-    if (!claim_forced_lookup(tunnel_id)) {
-        GSI_WARN("tunnel %s: the access point %s refused the connection; a fresh contact "
-                 "was asked for less than %d s ago, not asking again yet",
+    int timeout_ms = gsi_env_handshake_timeout_ms();
+    if (claim_forced_lookup(tunnel_id, timeout_ms + 1000, contact, sizeof contact)) {
+        GSI_DEBUG("tunnel %s: the access point %s refused the connection (restarted "
+                  "tunnel?); asking the CLI for a fresh contact",
+                  tunnel_id, was);
+        int error = gsi_contact_lookup(tunnel_id, 1, contact, sizeof contact, timeout_ms);
+        finish_forced_lookup(tunnel_id, error ? "" : contact);
+        if (error)
+            return error;
+        remember(tunnel_id, contact, keep_ms(conf), 0);
+    } else if (contact[0] == '\0') {
+        GSI_WARN("tunnel %s: the access point %s refused the connection; the CLI was asked "
+                 "for a fresh contact less than %d s ago without an answer, not asking again yet",
                  tunnel_id, was, GSI_CONTACT_RETRY_MS / 1000);
         return EAGAIN;
+    } else {
+        GSI_DEBUG("tunnel %s: the access point %s refused the connection; taking the contact "
+                  "the CLI gave moments ago",
+                  tunnel_id, was);
     }
-    GSI_DEBUG("tunnel %s: the access point %s refused the connection (restarted tunnel?); "
-              "asking the CLI for a fresh contact",
-              tunnel_id, was);
-    char contact[GSI_CONF_CONTACT_MAX];
-    int error =
-        gsi_contact_lookup(tunnel_id, 1, contact, sizeof contact, gsi_env_handshake_timeout_ms());
-    if (error)
-        return error;
-    remember(tunnel_id, contact, keep_ms(conf), 0);
     if (!parse_or_warn(tunnel_id, contact, out, len))
         return EINVAL;
     if (out->ss_family == refused->ss_family && memcmp(out, refused, *len) == 0) {

@@ -26,8 +26,9 @@ int gsi_contact_address(const char *tunnel_id, const gsi_conf *conf,
 
 /* After `refused` (from gsi_contact_address) refused the connection: runs
  * `contact-lookup TUNNEL_ID --refresh` and returns 0 with a different address to retry,
- * else an errno value. At most one forced lookup per tunnel per GSI_CONTACT_RETRY_MS, so a
- * program retrying against a dead access point does not run the CLI in a loop. */
+ * else an errno value. One forced lookup per tunnel at a time; callers refused meanwhile,
+ * or up to GSI_CONTACT_RETRY_MS after it, take its answer instead of running the CLI again
+ * (parallel connections share one lookup; a dead access point runs no CLI in a loop). */
 int gsi_contact_refresh(const char *tunnel_id, const gsi_conf *conf,
                         const struct sockaddr_storage *refused, struct sockaddr_storage *out,
                         socklen_t *len);
