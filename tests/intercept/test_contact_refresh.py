@@ -184,6 +184,21 @@ def _refused_contact() -> str:
     return f"127.0.0.1:{free_port()}"  # nothing listens there: the connection is refused
 
 
+def _moved_tunnel(tunnels, hash_server, fake_cli, mode: str, answer: str = "access point"):  # type: ignore[no-untyped-def]
+    """A tunnel whose conf holds, within its TTL, a contact nobody listens on any more; the
+    fake CLI answers with the access point's contact, another refused one or the same one.
+    Returns the tunnel, the CLI's call log and the refused contact."""
+    script, log = fake_cli
+    tunnel = tunnels(hash_server.address)
+    old = _refused_contact()
+    tunnel.write_conf(contact=old)
+    fresh = {"access point": tunnel.ap.contact, "same": old}.get(answer) or _refused_contact()
+    tunnel.extra_env.update(
+        GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE=mode, FAKE_CLI_CONTACT=fresh
+    )
+    return tunnel, log, old
+
+
 @pytest.mark.parametrize(
     "socket_args",
     [(), ("--nonblocking",), ("--family", "6")],
@@ -192,13 +207,7 @@ def _refused_contact() -> str:
 def test_refused_fresh_contact_is_refreshed_once(
     tunnels, hash_server, fake_cli, socket_args
 ) -> None:  # type: ignore[no-untyped-def]
-    script, log = fake_cli
-    tunnel = tunnels(hash_server.address)
-    old = _refused_contact()
-    tunnel.write_conf(contact=old)  # within its TTL, but the access point moved away
-    tunnel.extra_env.update(
-        GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE="rewrite", FAKE_CLI_CONTACT=tunnel.ap.contact
-    )
+    tunnel, log, old = _moved_tunnel(tunnels, hash_server, fake_cli, "rewrite")
     outcome, debug = _probe_with_log(tunnel, hash_server.address[1], "--repeat", "3", *socket_args)
     assert outcome["connect"] == "ok" and outcome["reply_ok"] is True
     assert outcome.get("nonblocking_kept", True) is True
@@ -209,18 +218,11 @@ def test_refused_fresh_contact_is_refreshed_once(
     assert f"retrying once with the fresh contact {tunnel.ap.contact}" in debug
 
 
-@pytest.mark.parametrize("answer", ["another refused contact", "the same contact"])
+@pytest.mark.parametrize("answer", ["another refused", "same"])
 def test_refused_refreshed_contact_fails_after_one_lookup(
     tunnels, hash_server, fake_cli, answer
 ) -> None:  # type: ignore[no-untyped-def]
-    script, log = fake_cli
-    tunnel = tunnels(hash_server.address)
-    old = _refused_contact()
-    tunnel.write_conf(contact=old)
-    fresh = old if answer == "the same contact" else _refused_contact()
-    tunnel.extra_env.update(
-        GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE="ok", FAKE_CLI_CONTACT=fresh
-    )
+    tunnel, log, _ = _moved_tunnel(tunnels, hash_server, fake_cli, "ok", answer)
     outcome, debug = _probe_with_log(tunnel, hash_server.address[1], "--repeat", "2")
     assert outcome["connect"] == "EHOSTUNREACH"  # as any unreachable access point
     assert outcome["after_failure"] == "ENOTCONN"
@@ -234,13 +236,8 @@ def test_refused_refreshed_contact_fails_after_one_lookup(
 
 
 def test_concurrent_refusals_share_one_lookup(tunnels, hash_server, fake_cli) -> None:  # type: ignore[no-untyped-def]
-    script, log = fake_cli
-    tunnel = tunnels(hash_server.address)
-    tunnel.write_conf(contact=_refused_contact())
     # The fake CLI leaves the conf alone: every thread meets the refused contact.
-    tunnel.extra_env.update(
-        GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE="ok", FAKE_CLI_CONTACT=tunnel.ap.contact
-    )
+    tunnel, log, _ = _moved_tunnel(tunnels, hash_server, fake_cli, "ok")
     outcome = _probe(tunnel, hash_server.address[1], "--threads", "4")
     assert outcome["threads_ok"] == 4
     assert len(calls(log)) == 1
@@ -248,10 +245,7 @@ def test_concurrent_refusals_share_one_lookup(tunnels, hash_server, fake_cli) ->
 
 
 def test_failed_refresh_is_not_repeated_at_once(tunnels, hash_server, fake_cli) -> None:  # type: ignore[no-untyped-def]
-    script, log = fake_cli
-    tunnel = tunnels(hash_server.address)
-    tunnel.write_conf(contact=_refused_contact())
-    tunnel.extra_env.update(GLOBUS_STREAMS_CLI=str(script), FAKE_CLI_MODE="fail")
+    tunnel, log, _ = _moved_tunnel(tunnels, hash_server, fake_cli, "fail")
     outcome, debug = _probe_with_log(tunnel, hash_server.address[1], "--repeat", "2")
     assert outcome["connect"] == "EHOSTUNREACH"
     assert len(calls(log)) == 1
