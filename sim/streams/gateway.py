@@ -8,6 +8,8 @@ first, so set-up never waits for a thread switch. Once set up, the initiator sid
 stays there and the listener side's relay moves to the second loop: on the TLS leg one
 side encrypts while the other decrypts, and OpenSSL and the socket calls run without the
 GIL, so the two relays use two cores like the two endpoints' gateways of a real tunnel.
+With a plain WAN leg both relays stay on the first loop: splicing needs little CPU, and
+the second thread only added thread switches.
 
 `open(tunnel)` gives an ACTIVE tunnel its own loopback initiator port; `close(tunnel_id)`
 stops listening at once and closes every connection of the tunnel. Both are called from
@@ -107,8 +109,8 @@ class _Members:
 
 
 class _TunnelPoint(_Members):
-    """One open tunnel: set-ups and initiator-side relays (first loop), and `far`: its
-    listener-side relays (second loop)."""
+    """One open tunnel: set-ups and relays on the first loop (initiator side; listener
+    side too with a plain WAN leg), and `far`: its listener-side relays on the second."""
 
     def __init__(self, sides: TunnelSides, listener: Listener) -> None:
         super().__init__()
@@ -416,19 +418,26 @@ class StreamGateway:
         lan_leg: Stream,
         faults: ConnectionFaults,
     ) -> None:
-        """Start the listener side's relay on the second loop."""
-        far = self._far
+        """Start the listener side's relay: on the second loop with a TLS WAN leg, where
+        the relay spends its time in OpenSSL; on this first loop with a plain one, where
+        splicing costs little CPU and a second thread only adds thread switches (one loop:
+        0.20 instead of 0.25 relay CPU-seconds per GiB, best single stream 3.2-3.7 instead
+        of 2.5-3.1 GB/s; with TLS one loop is slower, 0.71 instead of 0.85 GB/s)."""
+        if self.tls is None:
+            side, owners = self._near, (point, wan_point)
+        else:
+            side, owners = self._far, (point.far, wan_point.far)
         if isinstance(wan, TlsChannel):
-            wan.scratch = far.scratch  # from now on it reads on the second loop's thread
+            wan.scratch = side.scratch  # from now on it reads on the second loop's thread
 
         def start() -> None:
             if point.closed or wan_point.listener.paused:
                 close_socket(wan, reset=True)
                 close_socket(lan_leg, reset=True)
                 return
-            self._relay(far, wan, lan_leg, faults, ((2, 3), (3,)), (point.far, wan_point.far))
+            self._relay(side, wan, lan_leg, faults, ((2, 3), (3,)), owners)
 
-        far.thread.call(start)
+        side.thread.call(start)
 
     async def _connect_wan(self, point: _TunnelPoint, faults: ConnectionFaults) -> Stream:
         """Arrow 2 up to the end of its TLS handshake (the preamble is sent later)."""
