@@ -24,11 +24,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ import globus_sdk
 import requests
 import responses
 from globus_sdk.services.transfer import CreateTunnelData, TransferData
+from references import canned_http_server  # benchmarks/references.py
 from report import Figure, record  # benchmarks/report.py, beside this script
 
 import orbit_sim
@@ -96,34 +95,6 @@ def make_task_and_tunnel(
     return str(task_id), str(tunnel["data"]["id"])
 
 
-@contextmanager
-def noop_server() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            # One write per reply: separate header/body writes would meet Nagle's
-            # algorithm and delayed ACKs (~40 ms per call), not a fair floor.
-            head = (
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(CANNED)}\r\n\r\n"
-            )
-            self.wfile.write(head.encode() + CANNED)
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def measure(seconds: float) -> list[tuple[str, str, float]]:
     rows: list[tuple[str, str, float]] = []
 
@@ -166,14 +137,14 @@ def measure(seconds: float) -> list[tuple[str, str, float]]:
         os.environ.update(handle.env)
         tc = transfer_client(sim)
         task_id, tunnel_id = make_task_and_tunnel(sim, tc)
-        with noop_server() as url, requests.Session() as session:
+        with canned_http_server(CANNED) as url, requests.Session() as session:
             found = interleaved_rates(
                 {
                     "get_task (sim)": (nullcontext, lambda: tc.get_task(task_id)),
                     "get_tunnel (sim)": (nullcontext, lambda: tc.get_tunnel(tunnel_id)),
                     "reference: bare requests + stdlib no-op server": (
                         nullcontext,
-                        lambda: session.get(url + "v0.10/task/x"),
+                        lambda: session.get(url + "/v0.10/task/x"),
                     ),
                 },
                 seconds,

@@ -19,19 +19,17 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import socket
 import statistics
-import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import globus_sdk
 import responses
 from globus_sdk.scopes import TransferScopes
+from references import canned_http_server  # benchmarks/references.py
 from report import Figure, record  # benchmarks/report.py, beside this script
 
 import orbit_sim
@@ -94,40 +92,6 @@ def canned_responses(path: str, body: bytes) -> Iterator[None]:
             callback=lambda _req: (200, {"Content-Type": "application/json"}, body),
         )
         yield
-
-
-@contextmanager
-def canned_http_server(body: bytes) -> Iterator[str]:
-    """The reference server: a bare keep-alive http.server answering every GET with `body`."""
-
-    reply = (
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(body)}\r\n\r\n".encode()
-        + body
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-            self.wfile.write(reply)  # one write: no Nagle/delayed-ACK stall
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def row(name: str, ours: str, reference: str, ratio: str, target: str) -> None:
