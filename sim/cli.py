@@ -1,4 +1,4 @@
-"""`orbit-sim`: run the simulator as a loopback server (SPEC 5.3); `demo` is the lead's."""
+"""`orbit-sim`: `serve` runs the simulator on loopback (SPEC 5.3); `demo` shows it working (5.6)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
-import trustme
 
-from orbit_sim.core.gateway import Gateway
-from orbit_sim.core.simulator import Simulator
 from orbit_sim.faults import parse_fault_spec
-from orbit_sim.server import serve as start_server
-
-
-def _stream_gateway(wan_tls: bool, host: str, ca: trustme.CA) -> Any | None:
-    """The real stream gateway when orbit_sim.streams is available, else None."""
-    try:
-        from orbit_sim.streams import StreamGateway
-    except ImportError:
-        return None
-    return StreamGateway(wan_tls=wan_tls, host=host, ca=ca)
+from orbit_sim.stack import running_simulator
 
 
 def _parse_faults(specs: Sequence[str]) -> list[Any]:
@@ -94,39 +82,29 @@ def _serve_until(
     faults: list[Any],
 ) -> None:
     """Start the simulator and its servers, write the env file, wait for `stop`."""
-    # One CA for the GCS managers and the access points' WAN certificates ($ORBIT_SIM_CA).
-    ca = trustme.CA(organization_name="orbit-sim")
-    gateway = _stream_gateway(wan_tls, host, ca)
-    sim = Simulator(clock, gateway=gateway, lan_auth=lan_auth == "required")  # type: ignore[arg-type]
-    if gateway is not None:
-        gateway.bind(sim)
-    for fault in faults:
-        sim.add_fault(fault)
+    server = running_simulator(
+        clock=clock,
+        lan_auth=lan_auth == "required",
+        wan_tls=wan_tls,
+        faults=faults,
+        host=host,
+        port=port,
+    )
     try:
-        handle = start_server(sim, host=host, port=port, ca=ca)
+        handle = server.__enter__()
     except OSError as err:
-        _shutdown_gateway(sim.gateway)
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
     try:
         # The env holds the client secret: it goes to a 0600 file, never to the terminal.
         written = handle.write_env_file(env_file or handle.state_dir / "orbit-sim.env")
-        kind = "stream gateway" if gateway is not None else "port-only gateway"
         click.echo(
-            f"orbit-sim serving on {handle.base_url} ({clock} clock, {kind}); "
+            f"orbit-sim serving on {handle.base_url} ({clock} clock, stream gateway); "
             f"env file: {written}; SIGINT/SIGTERM stops it",
             err=True,
         )
         stop.wait()
     finally:
-        handle.stop()
-        sim.close()
-        _shutdown_gateway(sim.gateway)
-
-
-def _shutdown_gateway(gateway: Gateway) -> None:
-    shutdown = getattr(gateway, "shutdown", None)
-    if shutdown is not None:
-        shutdown()
+        server.__exit__(None, None, None)
 
 
 @cli.command()

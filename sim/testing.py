@@ -22,44 +22,29 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orbit_sim.core.simulator import Simulator
-from orbit_sim.faults import parse_fault_spec
-from orbit_sim.server import ServerHandle, serve
+from orbit_globus.streams import TunnelConf
+from orbit_sim.server import ServerHandle
+from orbit_sim.stack import running_simulator
+
+__all__ = [
+    "Side",
+    "StreamsTunnel",
+    "TlsFiles",
+    "file_server_argv",
+    "free_port",
+    "open_tunnel",
+    "running_simulator",
+    "tls_files",
+    "wait_listening",
+]
 
 # Variables of the caller's own environment that would send a side elsewhere.
 _FOREIGN_PREFIXES = ("GLOBUS_SDK_", "GLOBUS_STREAMS_", "ORBIT_SIM_", "LD_PRELOAD")
-
-
-@contextlib.contextmanager
-def running_simulator(
-    *,
-    clock: str = "virtual",
-    lan_auth: bool = True,
-    wan_tls: bool = True,
-    faults: Sequence[str] = (),
-) -> Iterator[ServerHandle]:
-    """A simulator with real stream access points, served on loopback; stopped on exit."""
-    from orbit_sim.streams import StreamGateway
-
-    gateway = StreamGateway(wan_tls=wan_tls, host="127.0.0.1")
-    sim = Simulator(clock, gateway=gateway, lan_auth=lan_auth)  # type: ignore[arg-type]
-    gateway.bind(sim)
-    try:
-        for spec in faults:
-            sim.add_fault(parse_fault_spec(spec))
-        handle = serve(sim)
-        try:
-            yield handle
-        finally:
-            handle.stop()
-    finally:
-        sim.close()
-        gateway.shutdown()
 
 
 def tool(name: str) -> str:
@@ -84,6 +69,10 @@ class Side:
     @property
     def conf_dir(self) -> Path:
         return Path(self.env["GLOBUS_STREAMS_DIR"])
+
+    def conf(self, tunnel_id: str) -> TunnelConf:
+        """This side's conf file for the tunnel, as the CLI wrote it."""
+        return TunnelConf.load(tunnel_id, self.conf_dir)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `globus-streams ARGS` on this side."""
