@@ -31,21 +31,13 @@ def _control(tunnel) -> SimControl:
     return SimControl(tunnel.server.env["ORBIT_SIM_URL"])
 
 
-def _conf_value(conf: Path, key: str) -> str:
-    for line in conf.read_text().splitlines():
-        if line.startswith(key + "="):
-            return line.split("=", 1)[1]
-    raise KeyError(key)
-
-
 def test_restart_mid_session_next_connection_uses_the_new_contact(
     streams_server, tmp_path: Path, payload: bytes, procs
 ) -> None:
     t = open_tunnel(streams_server, tmp_path)  # the default TTL: a minute
     procs.append(t.listen([sys.executable, ECHO, "serve", str(t.listener_port), "2"]))
-    conf = t.initiator.conf_dir / f"{t.id}.conf"
     assert _echo_once(t, payload, procs).echoed == payload
-    before = _conf_value(conf, "connector_contact_string")
+    before = t.initiator.conf(t.id).connector_contact_string
 
     with _control(t) as control:
         control.restart_tunnel(t.id)
@@ -53,7 +45,7 @@ def test_restart_mid_session_next_connection_uses_the_new_contact(
     # a fresh one (contact-lookup --refresh) and retries once, inside the same connect().
     client = _echo_once(t, payload[::-1], procs)
     assert client.echoed == payload[::-1], t.debug_log("initiator")
-    assert _conf_value(conf, "connector_contact_string") != before
+    assert t.initiator.conf(t.id).connector_contact_string != before
     assert "refused the connection" in t.debug_log("initiator")
 
 
@@ -80,7 +72,7 @@ def test_listener_access_point_closed_mid_stream_ends_both_programs(streams_tunn
 def test_revoked_secret_is_refused_and_the_log_says_why(streams_tunnel, procs) -> None:
     need("nc.openbsd")
     t = streams_tunnel
-    secret_id = _conf_value(t.initiator.conf_dir / f"{t.id}.conf", "lankey_id")
+    secret_id = t.initiator.conf(t.id).lankey_id
     with _control(t) as control:
         assert control.revoke_secret(secret_id)
     client = t.connect(
