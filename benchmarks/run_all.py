@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             if proc.returncode != 0:
                 failures.append(script.name)
             rows += [json.loads(line) for line in Path(figures.name).read_text().splitlines()]
-    if not args.from_last:
+    if not args.from_last and not args.only:  # a partial run keeps the last full one
         saved.write_text(json.dumps(rows, indent=1))
     table = Table(title="orbit-globus benchmarks (medians; references measured in the same run)")
     for column in ("area", "measure", "figure", "target", "met"):
