@@ -32,11 +32,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# PYTHON picks the interpreter and VENV the environment's folder (CI makes one per version).
 PYTHON=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e '.[test]'
 if [ -f libintercept/build.py ]; then
-  .venv/bin/python libintercept/build.py all
+  "$VENV/bin/python" libintercept/build.py all
 fi
-echo "orbit-globus installed in $(pwd)/.venv"
+echo "orbit-globus installed in $(pwd)/$VENV"

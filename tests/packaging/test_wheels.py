@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tarfile
 import zipfile
@@ -58,3 +59,37 @@ def test_sha256sums_cover_every_artifact(artifacts: Artifacts) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     listed = {line.rsplit(": ", 1)[0] for line in check.stdout.splitlines()}
     assert listed == {path.name for path in artifacts.all_paths()}
+
+
+def wheel_metadata(wheel: Path) -> tuple[list[str], list[str]]:
+    """(the wheel's file names, the lines of its METADATA)."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+    return names, metadata.decode().splitlines()
+
+
+def field_values(metadata: list[str], field: str) -> list[str]:
+    return [line.split(": ", 1)[1] for line in metadata if line.startswith(f"{field}: ")]
+
+
+def test_wheel_carries_typing_marker_license_and_release_metadata(artifacts: Artifacts) -> None:
+    names, metadata = wheel_metadata(Path(artifacts.wheels["x86_64"]))
+    assert {"orbit_globus/py.typed", "orbit_sim/py.typed"} <= set(names)
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), names
+    assert "License-Expression: Apache-2.0" in metadata
+    assert "Classifier: Programming Language :: Python :: 3.13" in metadata
+    assert any(line.startswith("Project-URL: Changelog, ") for line in metadata)
+
+
+def test_wheel_installs_only_what_the_cli_needs_without_extras(artifacts: Artifacts) -> None:
+    _, metadata = wheel_metadata(Path(artifacts.wheels["x86_64"]))
+    requirements = field_values(metadata, "Requires-Dist")
+    unconditional = {r for r in requirements if "extra ==" not in r}
+    # a CLI-only install: no simulator, ASGI stack or test tools
+    names = {re.split(r"[<>=!~\[ ;]", r, maxsplit=1)[0] for r in unconditional}
+    assert names <= {"globus-sdk", "click", "rich", "jmespath"}, unconditional
+    assert {"globus-sdk", "click", "rich"} <= names
+    assert "globus-sdk<5,>=4.5" in unconditional
+    assert {"sim", "orbit", "test"} <= set(field_values(metadata, "Provides-Extra"))
+    assert any(r.startswith("trustme") and 'extra == "sim"' in r for r in requirements)
