@@ -220,6 +220,17 @@ class PluginGlobus(Plugin):
         log.info("[globus] registered session %s (credential: %s)", sid, session.has_credential)
         return self._registered(session)
 
+    async def unregister_session(self, request: Any) -> Any:
+        """Close a session: only its owner may (anyone else gets the missing-session 404)."""
+
+        async def work() -> dict[str, Any]:
+            session = await self._owned_session(request)
+            await self._drop_session(session.sid)
+            log.info("[globus] closed session %s", session.sid)
+            return {"ok": True}
+
+        return await self._answer(work())
+
     @staticmethod
     def _registered(session: GlobusSession) -> dict[str, Any]:
         return {
