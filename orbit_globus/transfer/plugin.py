@@ -41,7 +41,13 @@ import orbit_globus
 from . import wire
 from .client import GlobusClient
 from .credentials import Credential
-from .errors import SESSION_EXPIRED, SESSION_NOT_FOUND, NotFoundError, PluginError
+from .errors import (
+    SESSION_EXPIRED,
+    SESSION_NOT_FOUND,
+    BadRequestError,
+    NotFoundError,
+    PluginError,
+)
 from .local_collection import resolve_local_collection
 from .session import DEFAULT_POLL_INTERVAL, GlobusSession
 
@@ -187,7 +193,7 @@ class PluginGlobus(Plugin):
         local_collection = wire.text(body, "local_collection")
         sid = body.get("sid")
         if sid is not None and (not isinstance(sid, str) or not sid or "/" in sid):
-            raise wire.BadRequestError("sid must be a non-empty string without '/'")
+            raise BadRequestError("sid must be a non-empty string without '/'")
         sid, lifetime, ttl = self._normalize_session_policy(body)
         owner = self._request_owner(request)
         self._ensure_cleanup_task()
@@ -245,7 +251,7 @@ class PluginGlobus(Plugin):
         body = await wire.json_body(request)
         items = body.get("items")
         if not isinstance(items, list):
-            raise wire.BadRequestError(
+            raise BadRequestError(
                 'items must be a list of {"source", "destination", "recursive"} objects'
             )
         return await session.submit_transfer(
@@ -261,7 +267,7 @@ class PluginGlobus(Plugin):
         body = await wire.json_body(request)
         paths = body.get("paths")
         if not isinstance(paths, list | str):
-            raise wire.BadRequestError("paths must be a list of paths")
+            raise BadRequestError("paths must be a list of paths")
         return await session.submit_delete(
             wire.text(body, "collection"),
             paths,
@@ -302,10 +308,10 @@ class PluginGlobus(Plugin):
         body = await wire.json_body(request)
         filters = body.get("filter")
         if filters is not None and not isinstance(filters, str | list | dict):
-            raise wire.BadRequestError("filter must be a string, a list or an object")
+            raise BadRequestError("filter must be a string, a list or an object")
         orderby = body.get("orderby")
         if orderby is not None and not isinstance(orderby, str | list):
-            raise wire.BadRequestError("orderby must be a string or a list")
+            raise BadRequestError("orderby must be a string or a list")
         document = await session.ls(
             wire.text(body, "collection"),
             wire.text(body, "path"),
@@ -350,7 +356,7 @@ class PluginGlobus(Plugin):
         named = {key for key in body if key.startswith("filter_")}
         unknown = sorted(set(body) - named - {"limit", "offset"})
         if unknown:
-            raise wire.BadRequestError(f"unknown field(s): {', '.join(unknown)}")
+            raise BadRequestError(f"unknown field(s): {', '.join(unknown)}")
         filters = {key: body[key] for key in named - {"filter_text"} if body[key] is not None}
         endpoints = await session.endpoint_search(
             wire.text(body, "filter_text"),
