@@ -140,7 +140,10 @@ class OrbitStack:
         rt = EndpointRuntime(broker_url=self.url, cert=str(self.cert), token=self.token)
         self.runtimes.append(rt)
         rt.start(wait=True)
-        _wait_for_plugin(rt)
+        try:
+            _wait_for_plugin(rt)
+        except RuntimeError as err:
+            raise RuntimeError(f"{err}; endpoint log:\n{_tail(self.endpoint_log)}") from None
         return rt
 
     def close_runtime(self, rt: EndpointRuntime) -> None:
