@@ -217,7 +217,7 @@ def report(
     record(
         Figure(
             "plugin",
-            f"Transfer calls per poll, {args.tasks} active tasks (radical.orbit's own: {theirs})",
+            f"Transfer calls per poll interval, {args.tasks} tasks (radical.orbit's own: {theirs})",
             f"{per_interval:.2f}",
             "1",
             per_interval <= 1.0,
