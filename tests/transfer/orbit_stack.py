@@ -230,5 +230,7 @@ def their_example(cache: Path) -> Path:
             source = archive.extractfile(member)
             assert source is not None
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read())
+            partial = target.with_name(f".{target.name}.{os.getpid()}")
+            partial.write_bytes(source.read())
+            os.replace(partial, target)  # another worker may be fetching it too
     return target
