@@ -116,6 +116,7 @@ _BY_STATUS: dict[int, type[PluginError]] = {
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
+    410: NotFoundError,  # a session past its lifetime
     502: UpstreamError,
 }
 

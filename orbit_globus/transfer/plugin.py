@@ -164,16 +164,16 @@ class PluginGlobus(Plugin):
 
     async def _owned_session(self, request: Any) -> GlobusSession:
         sid = request.path_params["sid"]
-        record = self._records.get(sid)
+        session, record = self._sessions.get(sid), self._records.get(sid)
+        owner = record.owner if record is not None else None
+        if not isinstance(session, GlobusSession) or owner not in (
+            None,
+            self._request_owner(request),
+        ):
+            raise _not_found(sid)  # the same answer for someone else's: existence stays secret
         if record is not None and self._is_expired(record, time.time()):
             await self._drop_session(sid)
             raise NotFoundError(f"session expired: {sid}", code=SESSION_EXPIRED, status=410)
-        session = self._sessions.get(sid)
-        if not isinstance(session, GlobusSession):
-            raise _not_found(sid)
-        owner = record.owner if record is not None else None
-        if owner is not None and owner != self._request_owner(request):
-            raise _not_found(sid)  # the same answer as for no session: existence stays secret
         self._touch(sid)
         return session
 

@@ -3,9 +3,14 @@ notifications."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from orbit_globus.transfer import NotFoundError
+
 from .conftest import their_client
+from .orbit_stack import ENDPOINT
 from .simenv import GODATA, Recorder
 
 
@@ -51,3 +56,12 @@ def test_a_foreign_session_answers_like_a_missing_one(new_runtime, open_globus):
             mallory.list_tasks()
         answers.append((caught.value.status_code, str(caught.value).replace(sid, "SID")))
     assert answers[0] == answers[1]
+
+
+def test_sessions_follow_radical_orbits_lifetime_policy(simenv, runtime):
+    token = simenv.user_tokens()["access_token"]
+    client = runtime.get_plugin(ENDPOINT, "globus", access_token=token, lifetime="ttl", ttl=0.5)
+    time.sleep(1.0)  # idle past its ttl
+    with pytest.raises(NotFoundError) as caught:
+        client.ls(simenv.tutorial_1, GODATA)
+    assert (caught.value.status_code, caught.value.code) == (410, "SessionExpired")
