@@ -3,12 +3,11 @@
 __version__ = "0.1.0"
 
 # The transfer plugin's public names, imported on first use so `import orbit_globus`
-# (and the CLI's start-up) stays cheap.
+# (and the CLI's start-up) stays cheap; they need the [orbit] extra (radical.orbit).
 _LAZY = {
-    "EndpointClient": "orbit_globus.endpoint.client",
     "GlobusClient": "orbit_globus.transfer.client",
     "GlobusSession": "orbit_globus.transfer.session",
-    "Plugin": "orbit_globus.transfer.plugin",
+    "PluginGlobus": "orbit_globus.transfer.plugin",
 }
 
 
@@ -24,4 +23,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = ["EndpointClient", "GlobusClient", "GlobusSession", "Plugin", "__version__"]
+__all__ = ["GlobusClient", "GlobusSession", "PluginGlobus", "__version__"]

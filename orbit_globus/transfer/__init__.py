@@ -1,4 +1,9 @@
-"""The orbit ``globus`` transfer plugin (SPEC 6): GlobusSession, GlobusClient, Plugin."""
+"""The ``globus`` transfer plugin for RADICAL Orbit (SPEC 6); needs ``orbit-globus[orbit]``.
+
+``PluginGlobus`` is what radical.orbit's endpoint serves (entry point ``globus``),
+``GlobusSession`` one client's session on the endpoint, and ``GlobusClient`` what
+``EndpointRuntime.get_plugin(endpoint, "globus")`` returns once this package is imported.
+"""
 
 from .client import GlobusClient
 from .errors import (
@@ -10,8 +15,7 @@ from .errors import (
     PluginError,
     UpstreamError,
 )
-from .events import Notification
-from .plugin import Plugin
+from .plugin import PluginGlobus
 from .session import GlobusSession
 
 __all__ = [
@@ -21,9 +25,8 @@ __all__ = [
     "ForbiddenError",
     "GlobusClient",
     "GlobusSession",
-    "Notification",
     "NotFoundError",
-    "Plugin",
     "PluginError",
+    "PluginGlobus",
     "UpstreamError",
 ]

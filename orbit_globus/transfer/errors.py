@@ -1,8 +1,10 @@
 """Machine-readable plugin errors, shared by the endpoint side and the application side.
 
-On the wire every error is a JSON object ``{code, message, required_scopes}`` with the
-HTTP status carrying its class. The application side turns it back into the matching
-exception, so callers can branch on the type or on ``code``.
+On the wire an error is radical.orbit's error envelope ``{error, status_code, detail}``
+plus ``code`` and, for a missing consent, ``required_scopes``; the HTTP status carries its
+class. ``detail`` is one line. The application side turns it back into the matching
+exception, a ``RuntimeError`` with ``status_code`` like radical.orbit's own clients raise,
+so callers can branch on the type, on ``code`` or on ``status_code``.
 """
 
 from __future__ import annotations
@@ -18,17 +20,16 @@ TOKEN_REFRESH_FAILED = "TokenRefreshFailed"
 UPSTREAM_UNAVAILABLE = "UpstreamUnavailable"
 BAD_REQUEST = "BadRequest"
 NO_LOCAL_COLLECTION = "NoLocalCollection"
-UNAUTHENTICATED_CLIENT = "ClientUnauthenticated"
-CLIENT_CLOSED = "ClientClosed"
+CREDENTIAL_REQUIRED = "CredentialRequired"
 SESSION_NOT_FOUND = "SessionNotFound"
-TASK_NOT_FOUND = "TaskNotFound"
+SESSION_EXPIRED = "SessionExpired"
 
 # Transfer's codes for failures reported by a collection's storage rather than by Globus.
 ENDPOINT_ERROR_PREFIXES = ("ExternalError", "EndpointError")
 
 
-class PluginError(Exception):
-    """An error with a stable ``code``, a human ``message`` and an HTTP ``status``."""
+class PluginError(RuntimeError):
+    """An error with a stable ``code``, a one-line ``message`` and an HTTP ``status``."""
 
     status: int = 500
     default_code: str = "InternalError"
@@ -48,8 +49,22 @@ class PluginError(Exception):
             self.status = status
         self.required_scopes = required_scopes
 
+    @property
+    def status_code(self) -> int:
+        """The HTTP status, under the name radical.orbit's client errors use."""
+        return self.status
+
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "required_scopes": self.required_scopes}
+        """radical.orbit's error envelope, plus ``code`` (and the scopes a consent needs)."""
+        body: dict[str, Any] = {
+            "error": True,
+            "status_code": self.status,
+            "detail": " ".join(self.message.split()),
+            "code": self.code,
+        }
+        if self.required_scopes is not None:
+            body["required_scopes"] = self.required_scopes
+        return body
 
     def __str__(self) -> str:
         return f"{self.code} ({self.status}): {self.message}"
@@ -72,13 +87,6 @@ class ConsentRequiredError(PluginError):
 
     status = 401
     default_code = CONSENT_REQUIRED
-
-
-class ClientAuthError(PluginError):
-    """The caller did not present a valid endpoint client token."""
-
-    status = 401
-    default_code = UNAUTHENTICATED_CLIENT
 
 
 class ForbiddenError(PluginError):
@@ -108,23 +116,25 @@ _BY_STATUS: dict[int, type[PluginError]] = {
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
+    410: NotFoundError,  # a session past its lifetime
     502: UpstreamError,
 }
 
 
 def error_from_json(status: int, body: Any) -> PluginError:
-    """Rebuild the exception an endpoint sent (application side)."""
-    if not isinstance(body, dict) or "code" not in body:
+    """Rebuild the exception an endpoint sent (application side).
+
+    Replies from radical.orbit itself (no route, broker errors) carry no ``code``.
+    """
+    if not isinstance(body, dict):
         text = body if isinstance(body, str) else repr(body)
         return PluginError(f"unexpected reply: {text[:200]}", status=status)
-    code = str(body["code"])
-    message = str(body.get("message") or code)
+    message = str(body.get("detail") or body.get("message") or f"HTTP {status}")
+    code = str(body.get("code") or f"HTTP{status}")
     scopes = body.get("required_scopes")
     cls: type[PluginError]
     if code == CONSENT_REQUIRED:
         cls = ConsentRequiredError
-    elif code == UNAUTHENTICATED_CLIENT:
-        cls = ClientAuthError
     elif status == 401:
         cls = AuthenticationError
     else:
@@ -166,8 +176,9 @@ def error_from_sdk(err: Exception) -> PluginError:
                 # not transient, and its code is the useful part.
                 return UpstreamError(message, code=err.code)
             return UpstreamError(f"Globus kept failing: {err.http_status} {message}")
-        status = err.http_status if err.http_status in _BY_STATUS else 400
-        return _BY_STATUS[status](message, code=err.code or None)
+        # Globus' own status is kept (a missing path stays a 404, a 429 a 429).
+        cls = _BY_STATUS.get(err.http_status, PluginError)
+        return cls(message, code=err.code or None, status=err.http_status)
     if isinstance(err, globus_sdk.NetworkError):
         return UpstreamError(f"Globus is unreachable: {type(err).__name__}")
     if isinstance(err, globus_sdk.GlobusSDKUsageError | ValueError | TypeError):

@@ -1,293 +1,370 @@
-"""Plugin: the ``globus`` REST routes and per-client sessions on the endpoint host.
+"""PluginGlobus: the ``globus`` plugin, served by radical.orbit's endpoint (SPEC 6).
 
-Routes (under ``/globus``; every call carries the caller's client token)::
+Registered through the ``radical.orbit.plugins`` entry point, so
+``radical-orbit-endpoint.py -p globus`` serves this class in place of radical.orbit's
+built-in one. Routes and bodies are radical.orbit 0.7.0's ``PluginGlobus`` ones (under
+``/globus``), so its own ``GlobusClient`` drives this plugin unchanged::
 
-    POST   /sessions                          register  -> {session_id, local_collection}
-    DELETE /sessions/{sid}                    close
-    POST   /sessions/{sid}/credential         swap in a fresh credential, tasks kept
-    GET    /sessions/{sid}/events?after=&timeout=   long-poll -> {events, closed}
-    POST   /sessions/{sid}/transfers          submit_transfer -> {task_id, submission_id, status}
-    POST   /sessions/{sid}/deletes            delete -> {task_id, submission_id, status}
-    GET    /sessions/{sid}/tasks              list_tasks (limit, offset, filter, orderby)
-    GET    /sessions/{sid}/tasks/{tid}        get_task
-    POST   /sessions/{sid}/tasks/{tid}/cancel cancel_task
-    GET    /sessions/{sid}/ls                 ls (collection, path, limit, offset, filter...)
-    GET    /sessions/{sid}/stat               stat (collection, path)
-    POST   /sessions/{sid}/mkdir              mkdir {collection, path}
-    POST   /sessions/{sid}/rename             rename {collection, oldpath, newpath}
-    GET    /sessions/{sid}/endpoints          endpoint_search (filter_text, limit, offset, ...)
-    GET    /sessions/{sid}/endpoints/{eid}    get_endpoint
+    POST register_session               {access_token | refresh_token+client_id, ...} -> {sid}
+    POST submit/{sid}                   -> {task_id, submission_id, status}
+    GET  task/{sid}/{task_id}           -> the Transfer task document
+    POST wait/{sid}/{task_id}           {timeout, polling_interval} -> {task_id, completed}
+    POST cancel/{sid}/{task_id}         -> Globus' answer
+    GET  tasks/{sid}?limit=&offset=&filter=&orderby=  -> {tasks}
+    POST ls/{sid}                       {collection, path, ...} -> {collection, path, entries}
+    POST stat/{sid}                     {collection, path} -> the file document
+    POST mkdir/{sid}, rename/{sid}      -> Globus' answer
+    POST delete/{sid}                   -> {task_id, submission_id, status}
+    POST endpoint_search/{sid}          {filter_text, limit, ...} -> {endpoints}
+    GET  endpoint/{sid}/{endpoint_id}   -> the collection document
 
-A session belongs to the client that registered it. Any other client gets the same 404
-as for a session that does not exist, so it cannot even learn that the session exists.
+A session belongs to the participant that registered it (radical.orbit's broker-stamped
+``x-orbit-src``); anyone else gets the same 404 as for a session that does not exist.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import globus_sdk
+from fastapi import HTTPException
 from globus_sdk.transport import RetryConfig
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from radical.orbit.plugin_base import Plugin
 
-from orbit_globus.endpoint.clients import ClientRegistry
+import orbit_globus
 
+from . import wire
+from .client import GlobusClient
 from .credentials import Credential
-from .errors import SESSION_NOT_FOUND, BadRequestError, NotFoundError
+from .errors import (
+    SESSION_EXPIRED,
+    SESSION_NOT_FOUND,
+    BadRequestError,
+    NotFoundError,
+    PluginError,
+)
 from .local_collection import resolve_local_collection
 from .session import DEFAULT_POLL_INTERVAL, GlobusSession
 
-log = logging.getLogger(__name__)
+# Into radical.orbit's endpoint log, next to the plugin host's own lines.
+log = logging.getLogger("radical.orbit.globus")
 
-MAX_LONG_POLL = 30.0
-Handler = Callable[[Request, GlobusSession], Awaitable[Any]]
+POLL_INTERVAL_VAR = "ORBIT_GLOBUS_POLL_INTERVAL"
+RETRY_MAX_SLEEP_VAR = "ORBIT_GLOBUS_RETRY_MAX_SLEEP"
+CREDENTIAL_FIELDS = ("access_token", "refresh_token", "client_id", "client_secret")
 
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequestError("the request body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise BadRequestError("the request body must be a JSON object")
-    return body
+Handler = Callable[[Any, GlobusSession], Awaitable[Any]]
 
 
-def _int_param(request: Request, name: str, default: int | None) -> int | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequestError(f"{name} must be an integer") from None
-
-
-def _bool_param(request: Request, name: str) -> bool | None:
-    value = request.query_params.get(name)
-    if value is None:
+def _env_seconds(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
         return None
-    if value.lower() in ("1", "true", "yes"):
-        return True
-    if value.lower() in ("0", "false", "no"):
-        return False
-    raise BadRequestError(f"{name} must be true or false")
+    try:
+        return wire.seconds(value, name, 0.0)
+    except PluginError as err:
+        raise ValueError(err.message) from None
 
 
-def _required(body: dict[str, Any], *names: str) -> list[Any]:
-    missing = [name for name in names if body.get(name) in (None, "")]
-    if missing:
-        raise BadRequestError(f"missing field(s): {', '.join(missing)}")
-    return [body[name] for name in names]
+def _credential(body: dict[str, Any]) -> Credential | None:
+    """The credential in a register_session body, or None when it carries none."""
+    fields = {name: wire.text(body, name) for name in CREDENTIAL_FIELDS}
+    if not any(fields.values()):
+        return None
+    return Credential(**fields)
 
 
-class Plugin:
-    """The ``globus`` endpoint plugin."""
+def _not_found(sid: str) -> NotFoundError:
+    return NotFoundError(f"unknown session id: {sid}", code=SESSION_NOT_FOUND)
 
-    name = "globus"
 
-    def __init__(
-        self,
-        *,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        retry_config: RetryConfig | None = None,
-        local_collection: str | None = None,
-    ) -> None:
-        self.poll_interval = poll_interval
-        self.retry_config = retry_config
+def _options(body: dict[str, Any], *known: str) -> dict[str, Any]:
+    """Extra Globus options in a body: what is set and not one of the ``known`` fields."""
+    return {k: v for k, v in body.items() if k not in known and v is not None}
+
+
+class PluginGlobus(Plugin):
+    """Globus Transfer staging on a radical.orbit endpoint."""
+
+    plugin_name = "globus"
+    session_class = GlobusSession
+    client_class = GlobusClient
+    version = orbit_globus.__version__
+    ui_config = {
+        "icon": "🌐",
+        "title": "Globus Transfer",
+        "description": "Stage files between Globus collections (orbit-globus).",
+    }
+
+    @classmethod
+    def is_enabled(cls, app: Any) -> bool:
+        """Endpoint-side only: Globus credentials stay on the endpoint, never the broker."""
+        return not getattr(app.state, "is_broker", False)
+
+    def __init__(self, app: Any, instance_name: str = "globus") -> None:
+        super().__init__(app, instance_name)
+        self.poll_interval = _env_seconds(POLL_INTERVAL_VAR) or DEFAULT_POLL_INTERVAL
+        max_sleep = _env_seconds(RETRY_MAX_SLEEP_VAR)
+        self.retry_config = RetryConfig(max_sleep=max_sleep) if max_sleep else None
         # Discovered once, at plugin start-up (SPEC 6); a session may override it.
-        self.local_collection = local_collection or resolve_local_collection()
-        self._sessions: dict[str, tuple[str, GlobusSession]] = {}
+        self.local_collection = resolve_local_collection()
+        log.info(
+            "[globus] orbit-globus %s serves 'globus' in place of radical.orbit's built-in "
+            "plugin (globus-sdk %s, one status poll per %g s per session, local collection: %s)",
+            self.version,
+            globus_sdk.__version__,
+            self.poll_interval,
+            self.local_collection,
+        )
+        post, get = self.add_route_post, self.add_route_get
+        post("submit/{sid}", self._route(self._submit_transfer))
+        get("task/{sid}/{task_id}", self._route(self._get_task))
+        post("wait/{sid}/{task_id}", self._route(self._task_wait))
+        post("cancel/{sid}/{task_id}", self._route(self._cancel_task))
+        get("tasks/{sid}", self._route(self._list_tasks))
+        post("ls/{sid}", self._route(self._ls))
+        post("stat/{sid}", self._route(self._stat))
+        post("mkdir/{sid}", self._route(self._mkdir))
+        post("rename/{sid}", self._route(self._rename))
+        post("delete/{sid}", self._route(self._submit_delete))
+        post("endpoint_search/{sid}", self._route(self._endpoint_search))
+        get("endpoint/{sid}/{endpoint_id}", self._route(self._get_endpoint))
 
-    # -- lifecycle ---------------------------------------------------------------------
+    # -- plumbing ----------------------------------------------------------------------
 
-    async def startup(self) -> None:
-        log.info("globus plugin ready; local collection: %s", self.local_collection)
+    @staticmethod
+    async def _answer(work: Awaitable[Any]) -> Any:
+        """The handler's result, or an error reply: 4xx/5xx with a one-line ``detail``."""
+        try:
+            return await work
+        except PluginError as err:
+            return wire.error_response(err)
+        except HTTPException as err:  # radical.orbit's session-policy checks
+            status = err.status_code
+            error = PluginError(str(err.detail), code=f"HTTP{status}", status=status)
+            return wire.error_response(error)
+        except Exception:
+            log.exception("[globus] internal error")
+            return wire.error_response(PluginError("internal error in the globus plugin"))
 
-    async def shutdown(self) -> None:
-        sessions = [session for _, session in self._sessions.values()]
-        self._sessions.clear()
-        await asyncio.gather(*(session.close() for session in sessions))
+    def _route(self, handler: Handler) -> Callable[[Any], Awaitable[Any]]:
+        async def endpoint(request: Any) -> Any:
+            async def work() -> Any:
+                return await handler(request, await self._owned_session(request))
 
-    async def forget_client(self, client_id: str) -> None:
-        owned = [sid for sid, (owner, _) in self._sessions.items() if owner == client_id]
-        await asyncio.gather(*(self._sessions.pop(sid)[1].close() for sid in owned))
+            return await self._answer(work())
 
-    def sessions_of(self, client_id: str) -> list[GlobusSession]:
-        return [session for owner, session in self._sessions.values() if owner == client_id]
+        endpoint.__name__ = handler.__name__.lstrip("_")
+        return endpoint
 
-    # -- routing -----------------------------------------------------------------------
-
-    def routes(self, clients: ClientRegistry) -> list[BaseRoute]:
-        def on_session(handler: Handler, status: int = 200) -> Callable[[Request], Any]:
-            async def endpoint(request: Request) -> Response:
-                session = self._session_for(clients.authenticate(request), request)
-                result = await handler(request, session)
-                if result is None:
-                    return Response(status_code=204)
-                return JSONResponse(result, status_code=status)
-
-            return endpoint
-
-        async def register(request: Request) -> Response:
-            client_id = clients.authenticate(request)
-            return JSONResponse(await self._register(client_id, request), status_code=201)
-
-        s = "/sessions/{session_id}"
-        return [
-            Route("/sessions", register, methods=["POST"]),
-            Route(s, on_session(self._close), methods=["DELETE"]),
-            Route(s + "/credential", on_session(self._renew), methods=["POST"]),
-            Route(s + "/events", on_session(self._events), methods=["GET"]),
-            Route(s + "/transfers", on_session(self._submit_transfer, 201), methods=["POST"]),
-            Route(s + "/deletes", on_session(self._submit_delete, 201), methods=["POST"]),
-            Route(s + "/tasks", on_session(self._list_tasks), methods=["GET"]),
-            Route(s + "/tasks/{task_id}", on_session(self._get_task), methods=["GET"]),
-            Route(s + "/tasks/{task_id}/cancel", on_session(self._cancel), methods=["POST"]),
-            Route(s + "/ls", on_session(self._ls), methods=["GET"]),
-            Route(s + "/stat", on_session(self._stat), methods=["GET"]),
-            Route(s + "/mkdir", on_session(self._mkdir), methods=["POST"]),
-            Route(s + "/rename", on_session(self._rename), methods=["POST"]),
-            Route(s + "/endpoints", on_session(self._endpoint_search), methods=["GET"]),
-            Route(s + "/endpoints/{endpoint_id}", on_session(self._get_endpoint)),
-        ]
-
-    def _session_for(self, client_id: str, request: Request) -> GlobusSession:
-        entry = self._sessions.get(request.path_params["session_id"])
-        if entry is None or entry[0] != client_id:
-            raise NotFoundError("no such session", code=SESSION_NOT_FOUND)
-        return entry[1]
+    async def _owned_session(self, request: Any) -> GlobusSession:
+        sid = request.path_params["sid"]
+        session, record = self._sessions.get(sid), self._records.get(sid)
+        owner = record.owner if record is not None else None
+        if not isinstance(session, GlobusSession) or owner not in (
+            None,
+            self._request_owner(request),
+        ):
+            raise _not_found(sid)  # the same answer for someone else's: existence stays secret
+        if record is not None and self._is_expired(record, time.time()):
+            await self._drop_session(sid)
+            raise NotFoundError(f"session expired: {sid}", code=SESSION_EXPIRED, status=410)
+        self._touch(sid)
+        return session
 
     # -- sessions ----------------------------------------------------------------------
 
-    @staticmethod
-    def _credential(body: dict[str, Any]) -> Credential:
-        return Credential(
-            access_token=body.get("access_token") or None,
-            refresh_token=body.get("refresh_token") or None,
-            client_id=body.get("client_id") or None,
-            client_secret=body.get("client_secret") or None,
-        )
+    async def register_session(self, request: Any) -> Any:
+        """Create a session (with or without its credential), or give one its credential.
 
-    async def _register(self, client_id: str, request: Request) -> dict[str, Any]:
-        body = await _json_body(request)
-        session = await GlobusSession.open(
-            self._credential(body),
-            local_collection=body.get("local_collection") or self.local_collection,
+        ``get_plugin`` registers with no credential; the session then answers 401
+        ``CredentialRequired`` until a ``register_session`` naming its ``sid`` brings one.
+        """
+        return await self._answer(self._register(request))
+
+    async def _register(self, request: Any) -> dict[str, Any]:
+        body = await wire.json_body(request, optional=True)
+        credential = _credential(body)
+        local_collection = wire.text(body, "local_collection")
+        sid = body.get("sid")
+        if sid is not None and (not isinstance(sid, str) or not sid or "/" in sid):
+            raise BadRequestError("sid must be a non-empty string without '/'")
+        sid, lifetime, ttl = self._normalize_session_policy(body)
+        owner = self._request_owner(request)
+        self._ensure_cleanup_task()
+
+        session = self._sessions.get(sid) if sid else None
+        if isinstance(session, GlobusSession):
+            self._check_owner(sid, owner)
+            self._check_policy_conflict(sid, lifetime, ttl)
+            if credential is not None:
+                await session.set_credential(credential)
+            if local_collection:
+                session.local_collection = local_collection
+            self._touch(sid)
+            return self._registered(session)
+
+        sid = sid or f"session.{uuid.uuid4().hex}"
+        session = self._create_session(
+            sid,
+            local_collection=local_collection or self.local_collection,
             poll_interval=self.poll_interval,
             retry_config=self.retry_config,
         )
-        self._sessions[session.session_id] = (client_id, session)
-        return {"session_id": session.session_id, "local_collection": session.local_collection}
+        if credential is not None:
+            try:
+                await session.set_credential(credential)
+            except Exception:
+                await session.close()
+                raise
+        self._record_session(sid, session, lifetime, ttl, owner)
+        log.info("[globus] registered session %s (credential: %s)", sid, session.has_credential)
+        return self._registered(session)
 
-    async def _close(self, request: Request, session: GlobusSession) -> None:
-        self._sessions.pop(session.session_id, None)
-        await session.close()
+    async def unregister_session(self, request: Any) -> Any:
+        """Close a session: only its owner may (anyone else gets the missing-session 404)."""
 
-    async def _renew(self, request: Request, session: GlobusSession) -> dict[str, Any]:
-        body = await _json_body(request)
-        await session.renew(self._credential(body), retry_config=self.retry_config)
-        if body.get("local_collection"):
-            session.local_collection = body["local_collection"]
-        return {"session_id": session.session_id, "local_collection": session.local_collection}
+        async def work() -> dict[str, Any]:
+            session = await self._owned_session(request)
+            await self._drop_session(session.sid)
+            log.info("[globus] closed session %s", session.sid)
+            return {"ok": True}
 
-    async def _events(self, request: Request, session: GlobusSession) -> dict[str, Any]:
-        after = _int_param(request, "after", 0) or 0
-        try:
-            timeout = min(float(request.query_params.get("timeout", 10.0)), MAX_LONG_POLL)
-        except ValueError:
-            raise BadRequestError("timeout must be a number of seconds") from None
-        events = await session.notifications.wait_after(after, max(timeout, 0.0))
-        return {"events": events, "closed": session.notifications.closed and not events}
+        return await self._answer(work())
+
+    @staticmethod
+    def _registered(session: GlobusSession) -> dict[str, Any]:
+        return {
+            "sid": session.sid,
+            "local_collection": session.local_collection,
+            "credential": session.has_credential,
+        }
 
     # -- tasks -------------------------------------------------------------------------
 
-    async def _submit_transfer(self, request: Request, session: GlobusSession) -> Any:
-        body = await _json_body(request)
-        items = body.pop("items", None)
+    async def _submit_transfer(self, request: Any, session: GlobusSession) -> Any:
+        body = await wire.json_body(request)
+        items = body.get("items")
         if not isinstance(items, list):
-            raise BadRequestError("items must be a list of {source, destination, recursive}")
+            raise BadRequestError(
+                'items must be a list of {"source", "destination", "recursive"} objects'
+            )
         return await session.submit_transfer(
-            body.pop("source", None),
-            body.pop("destination", None),
+            wire.text(body, "source"),
+            wire.text(body, "destination"),
             items,
-            label=body.pop("label", None),
-            sync_level=body.pop("sync_level", None),
-            **body,
+            label=wire.text(body, "label"),
+            sync_level=body.get("sync_level"),
+            **_options(body, "source", "destination", "items", "label", "sync_level"),
         )
 
-    async def _submit_delete(self, request: Request, session: GlobusSession) -> Any:
-        body = await _json_body(request)
-        (paths,) = _required(body, "paths")
-        body.pop("paths")
+    async def _submit_delete(self, request: Any, session: GlobusSession) -> Any:
+        body = await wire.json_body(request)
+        paths = body.get("paths")
+        if not isinstance(paths, list | str):
+            raise BadRequestError("paths must be a list of paths")
         return await session.submit_delete(
-            body.pop("collection", None),
+            wire.text(body, "collection"),
             paths,
-            recursive=bool(body.pop("recursive", False)),
-            label=body.pop("label", None),
-            **body,
+            recursive=bool(wire.flag(body.get("recursive"), "recursive")),
+            label=wire.text(body, "label"),
+            **_options(body, "collection", "paths", "recursive", "label"),
         )
 
-    async def _list_tasks(self, request: Request, session: GlobusSession) -> Any:
-        return await session.list_tasks(
-            limit=_int_param(request, "limit", 100) or 0,
-            offset=_int_param(request, "offset", 0) or 0,
-            filter=request.query_params.get("filter"),
-            orderby=request.query_params.getlist("orderby") or None,
-        )
-
-    async def _get_task(self, request: Request, session: GlobusSession) -> Any:
+    async def _get_task(self, request: Any, session: GlobusSession) -> Any:
         return await session.get_task(request.path_params["task_id"])
 
-    async def _cancel(self, request: Request, session: GlobusSession) -> Any:
+    async def _task_wait(self, request: Any, session: GlobusSession) -> Any:
+        body = await wire.json_body(request, optional=True)
+        task_id = request.path_params["task_id"]
+        completed = await session.task_wait(
+            task_id,
+            timeout=wire.seconds(body.get("timeout"), "timeout", 60.0),
+            polling_interval=wire.seconds(body.get("polling_interval"), "polling_interval", 10.0),
+        )
+        return {"task_id": task_id, "completed": completed}
+
+    async def _cancel_task(self, request: Any, session: GlobusSession) -> Any:
         return await session.cancel_task(request.path_params["task_id"])
+
+    async def _list_tasks(self, request: Any, session: GlobusSession) -> Any:
+        query = request.query_params
+        tasks = await session.list_tasks(
+            limit=wire.integer(query.get("limit"), "limit", 100) or 0,
+            offset=wire.integer(query.get("offset"), "offset", 0) or 0,
+            filter=query.get("filter") or None,
+            orderby=query.get("orderby") or None,
+        )
+        return {"tasks": tasks}
 
     # -- file system -------------------------------------------------------------------
 
-    async def _ls(self, request: Request, session: GlobusSession) -> Any:
-        query = request.query_params
-        return await session.ls(
-            query.get("collection"),
-            query.get("path"),
-            show_hidden=_bool_param(request, "show_hidden"),
-            limit=_int_param(request, "limit", None),
-            offset=_int_param(request, "offset", None),
-            filter=query.getlist("filter") or None,
-            orderby=query.getlist("orderby") or None,
+    async def _ls(self, request: Any, session: GlobusSession) -> Any:
+        body = await wire.json_body(request)
+        filters = body.get("filter")
+        if filters is not None and not isinstance(filters, str | list | dict):
+            raise BadRequestError("filter must be a string, a list or an object")
+        orderby = body.get("orderby")
+        if orderby is not None and not isinstance(orderby, str | list):
+            raise BadRequestError("orderby must be a string or a list")
+        document = await session.ls(
+            wire.text(body, "collection"),
+            wire.text(body, "path"),
+            show_hidden=wire.flag(body.get("show_hidden"), "show_hidden"),
+            limit=wire.integer(body.get("limit"), "limit", None),
+            offset=wire.integer(body.get("offset"), "offset", None),
+            filter=filters,
+            orderby=orderby,
         )
+        listing = {
+            "collection": session.collection(wire.text(body, "collection")),
+            "path": document.get("path"),
+            "entries": document.get("DATA", []),
+        }
+        paging = ("offset", "limit", "total", "has_next_page")
+        listing.update({key: document[key] for key in paging if key in document})
+        return listing
 
-    async def _stat(self, request: Request, session: GlobusSession) -> Any:
-        (path,) = _required(dict(request.query_params), "path")
-        return await session.stat(request.query_params.get("collection"), path)
+    async def _stat(self, request: Any, session: GlobusSession) -> Any:
+        body = await wire.json_body(request)
+        path = wire.text(body, "path", required=True)
+        assert path is not None
+        return await session.stat(wire.text(body, "collection"), path)
 
-    async def _mkdir(self, request: Request, session: GlobusSession) -> Any:
-        body = await _json_body(request)
-        (path,) = _required(body, "path")
-        return await session.mkdir(body.get("collection"), path)
+    async def _mkdir(self, request: Any, session: GlobusSession) -> Any:
+        body = await wire.json_body(request)
+        path = wire.text(body, "path", required=True)
+        assert path is not None
+        return await session.mkdir(wire.text(body, "collection"), path)
 
-    async def _rename(self, request: Request, session: GlobusSession) -> Any:
-        body = await _json_body(request)
-        oldpath, newpath = _required(body, "oldpath", "newpath")
-        return await session.rename(body.get("collection"), oldpath, newpath)
+    async def _rename(self, request: Any, session: GlobusSession) -> Any:
+        body = await wire.json_body(request)
+        oldpath = wire.text(body, "oldpath", required=True)
+        newpath = wire.text(body, "newpath", required=True)
+        assert oldpath is not None and newpath is not None
+        return await session.rename(wire.text(body, "collection"), oldpath, newpath)
 
     # -- discovery ---------------------------------------------------------------------
 
-    async def _endpoint_search(self, request: Request, session: GlobusSession) -> Any:
-        query = dict(request.query_params)
-        filters = {key: value for key, value in query.items() if key.startswith("filter_")}
-        filters.pop("filter_text", None)
-        if "filter_non_functional" in filters:
-            filters["filter_non_functional"] = _bool_param(request, "filter_non_functional")
-        return await session.endpoint_search(
-            query.get("filter_text"),
-            limit=_int_param(request, "limit", 25) or 0,
-            offset=_int_param(request, "offset", 0) or 0,
+    async def _endpoint_search(self, request: Any, session: GlobusSession) -> Any:
+        body = await wire.json_body(request, optional=True)
+        named = {key for key in body if key.startswith("filter_")}
+        unknown = sorted(set(body) - named - {"limit", "offset"})
+        if unknown:
+            raise BadRequestError(f"unknown field(s): {', '.join(unknown)}")
+        filters = {key: body[key] for key in named - {"filter_text"} if body[key] is not None}
+        endpoints = await session.endpoint_search(
+            wire.text(body, "filter_text"),
+            limit=wire.integer(body.get("limit"), "limit", 25) or 0,
+            offset=wire.integer(body.get("offset"), "offset", 0) or 0,
             **filters,
         )
+        return {"endpoints": endpoints}
 
-    async def _get_endpoint(self, request: Request, session: GlobusSession) -> Any:
+    async def _get_endpoint(self, request: Any, session: GlobusSession) -> Any:
         return await session.get_endpoint(request.path_params["endpoint_id"])

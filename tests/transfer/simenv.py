@@ -58,12 +58,12 @@ class SimEnv:
 
 @dataclass
 class Recorder:
-    """Collects notifications delivered to a GlobusClient callback."""
+    """Collects notifications delivered to a radical.orbit notification callback."""
 
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def __call__(self, topic: str, data: dict[str, Any]) -> None:
+    def __call__(self, endpoint: str, plugin: str, topic: str, data: dict[str, Any]) -> None:
         with self.changed:
             self.events.append((topic, data))
             self.changed.notify_all()

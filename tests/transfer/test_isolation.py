@@ -1,109 +1,67 @@
-"""A session is usable only by the client that registered it."""
+"""Two runtimes (two radical.orbit participants) never reach each other's sessions, tasks or
+notifications."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
-import requests
 
-from orbit_globus.transfer import GlobusClient, NotFoundError, PluginError
-from orbit_globus.transfer.errors import ClientAuthError
+from orbit_globus.transfer import NotFoundError
 
-SESSION_ROUTES = [
-    ("GET", "/tasks"),
-    ("GET", "/tasks/some-task"),
-    ("POST", "/tasks/some-task/cancel"),
-    ("GET", "/ls"),
-    ("GET", "/events"),
-    ("POST", "/credential"),
-    ("DELETE", ""),
-]
+from .conftest import their_client
+from .orbit_stack import ENDPOINT
+from .simenv import GODATA, Recorder
 
 
-def _register(client) -> GlobusClient:
-    globus = client.get_plugin("globus")
-    # An access token alone is not checked until the first Globus call.
-    globus.register_session(access_token="not-checked-yet", local_collection="c0ffee")
-    return globus
+def test_two_runtimes_see_only_their_own_tasks_and_notifications(simenv, new_runtime, open_globus):
+    runtimes = [new_runtime(), new_runtime()]
+    clients = [open_globus(rt) for rt in runtimes]
+    recorders = [Recorder(), Recorder()]
+    for client, recorder in zip(clients, recorders, strict=True):
+        client.register_notification_callback(recorder, topic="transfer_status")
+    task_ids = [
+        simenv.copy(client, f"{GODATA}/file1.txt", f"/~/isolation-{n}-{client.sid}.txt")["task_id"]
+        for n, client in enumerate(clients)
+    ]
+    simenv.control.advance(5)
+    for recorder, task_id in zip(recorders, task_ids, strict=True):
+        assert recorder.wait_final(task_id)[-1]["status"] == "SUCCEEDED"
+    for recorder, task_id in zip(recorders, task_ids, strict=True):
+        assert {data["task_id"] for _topic, data in recorder.events} == {task_id}
+
+    # the other participant cannot use, read or close a session, even knowing its sid
+    alice, bob_runtime = clients[0], runtimes[1]
+    mallory = their_client(bob_runtime)
+    mallory._sid = alice.sid
+    for call in (
+        lambda: mallory.get_task(task_ids[0]),
+        lambda: mallory.ls(simenv.tutorial_1, GODATA),
+        lambda: mallory.list_tasks(),
+        lambda: mallory.unregister_session(),
+    ):
+        with pytest.raises(RuntimeError) as caught:
+            call()
+        assert caught.value.status_code == 404
+    assert alice.get_task(task_ids[0])["status"] == "SUCCEEDED"
 
 
-@pytest.mark.parametrize(("method", "suffix"), SESSION_ROUTES)
-def test_another_client_cannot_reach_a_session(new_client, method, suffix):
-    alice, mallory = new_client(), new_client()
-    session_id = _register(alice).session_id
-    _register(mallory)
-    with pytest.raises(NotFoundError) as caught:
-        mallory.request(method, f"/globus/sessions/{session_id}{suffix}", json={}, timeout=5)
-    assert caught.value.code == "SessionNotFound"
-
-
-def test_a_foreign_session_answers_like_a_missing_one(new_client):
-    alice, mallory = new_client(), new_client()
-    session_id = _register(alice).session_id
+def test_a_foreign_session_answers_like_a_missing_one(new_runtime, open_globus):
+    alice = open_globus(new_runtime())
     answers = []
-    for target in (session_id, "00000000-0000-0000-0000-000000000000"):
-        with pytest.raises(NotFoundError) as caught:
-            mallory.request("GET", f"/globus/sessions/{target}/tasks")
-        answers.append(caught.value.to_json())
+    for sid in (alice.sid, "session.0000"):
+        mallory = their_client(new_runtime())
+        mallory._sid = sid
+        with pytest.raises(RuntimeError) as caught:
+            mallory.list_tasks()
+        answers.append((caught.value.status_code, str(caught.value).replace(sid, "SID")))
     assert answers[0] == answers[1]
 
 
-def test_calls_without_a_client_token_are_refused(endpoint_url, new_client):
-    session_id = _register(new_client()).session_id
-    for headers in ({}, {"Authorization": "Bearer forged"}, {"Authorization": "Basic eA=="}):
-        reply = requests.get(
-            f"{endpoint_url}/globus/sessions/{session_id}/tasks", headers=headers, timeout=5
-        )
-        assert reply.status_code == 401
-        assert reply.json()["code"] == "ClientUnauthenticated"
-        assert set(reply.json()) == {"code", "message", "required_scopes"}
-
-
-def test_closing_is_refused_to_others_and_allowed_to_the_owner(new_client):
-    alice, mallory = new_client(), new_client()
-    globus = _register(alice)
-    session_id = globus.session_id
-    with pytest.raises(NotFoundError):
-        mallory.request("DELETE", f"/globus/sessions/{session_id}")
-    # still alive for its owner: the event stream answers
-    assert globus._fetch_events(0, 0.0) == {"events": [], "closed": False}
-    globus.close_session()
-    with pytest.raises(NotFoundError):
-        alice.request("GET", f"/globus/sessions/{session_id}/tasks")
-
-
-def test_unregistering_a_client_closes_its_sessions(new_client):
-    alice = new_client()
-    globus = _register(alice)
-    session_id = globus.session_id
-    old_token = alice._token
-    alice.close()
-    reply = requests.get(
-        f"{alice.url}/globus/sessions/{session_id}/events",
-        headers={"Authorization": f"Bearer {old_token}"},
-        timeout=5,
-    )
-    assert reply.status_code == 401
-
-
-def test_client_token_stays_out_of_reprs(new_client):
-    alice = new_client()
-    globus = _register(alice)
-    assert alice._token
-    assert alice._token not in repr(alice) + repr(globus)
-
-
-def test_a_forged_client_token_is_refused(new_client):
-    alice = new_client()
-    session_id = _register(alice).session_id
-    alice._token = "forged"
-    with pytest.raises(ClientAuthError):
-        alice.request("GET", f"/globus/sessions/{session_id}/tasks")
-
-
-def test_a_closed_endpoint_client_does_not_register_again(new_client):
-    alice = new_client()
-    _register(alice)
-    alice.close()
-    with pytest.raises(PluginError) as caught:
-        alice.request("GET", "/globus/sessions/x/tasks")
-    assert caught.value.code == "ClientClosed"
+def test_sessions_follow_radical_orbits_lifetime_policy(simenv, runtime):
+    token = simenv.user_tokens()["access_token"]
+    client = runtime.get_plugin(ENDPOINT, "globus", access_token=token, lifetime="ttl", ttl=0.5)
+    time.sleep(1.0)  # idle past its ttl
+    with pytest.raises(NotFoundError) as caught:
+        client.ls(simenv.tutorial_1, GODATA)
+    assert (caught.value.status_code, caught.value.code) == (410, "SessionExpired")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi import FastAPI
 
 from orbit_globus.transfer.local_collection import ENV_VAR, resolve_local_collection
-from orbit_globus.transfer.plugin import Plugin
+from orbit_globus.transfer.plugin import PluginGlobus
 
 ENV_ID = "11111111-1111-1111-1111-111111111111"
 GCP_ID = "22222222-2222-2222-2222-222222222222"
@@ -60,4 +61,4 @@ def test_a_bad_config_file_is_ignored(isolated_home, content):
 
 def test_the_plugin_discovers_it_at_start_up(isolated_home):
     install_gcp(isolated_home)
-    assert Plugin().local_collection == GCP_ID
+    assert PluginGlobus(FastAPI()).local_collection == GCP_ID

@@ -1,7 +1,8 @@
-"""The default world's collections: tutorial-like guest collections with files.
+"""The default world's collections: the Globus Tutorial Collections, under their real ids.
 
-Like Globus' "Tutorial Collection 1" and "2": each holds /home/share/godata/ with
-file1.txt, file2.txt and file3.txt, and `/~/` points there. Each is a guest collection
+Like Globus' "Tutorial Collection 1" and "2" (and with their ids, so scripts written for
+real Globus run unchanged): each holds /home/share/godata/ with file1.txt, file2.txt and
+file3.txt, and a writable `/~/` points there. Each is a guest collection
 on a mapped collection of its GCS endpoint and shares that collection's storage; the
 mapped collections ask for a data_access consent, the guest (tutorial) ones do not.
 """
@@ -21,6 +22,11 @@ GODATA = "/home/share/godata"
 GODATA_FILES = {"file1.txt": b"one\n", "file2.txt": b"two\n", "file3.txt": b"six\n"}
 OWNER_STRING = "tutorial@orbit-sim.example.org"
 _NAMESPACE = uuid.UUID("5d3c1f2e-4b7a-4c55-9a0e-0b1e2d3c4f50")
+# The public Globus Tutorial Collection 1 and 2 (GCSv5 guest collections).
+TUTORIAL_COLLECTION_IDS = (
+    "6c54cade-bde5-45c1-bdea-f4bd71dba2cc",
+    "31ce9ba0-176d-45a5-add3-f37d233ba47d",
+)
 
 
 def stable_id(name: str) -> str:
@@ -57,7 +63,7 @@ def seed_tutorial_collections(sim: Simulator) -> tuple[str, str]:
         )
         tutorial = data.add_collection(
             f"Globus Tutorial Collection {number}",
-            collection_id=stable_id(f"tutorial-collection-{number}"),
+            collection_id=TUTORIAL_COLLECTION_IDS[number - 1],
             endpoint_id=endpoint_id,
             owner_id=owner_id,
             owner_string=owner_string,
