@@ -31,10 +31,15 @@ def arch() -> str:
 
 @pytest.fixture
 def package(tmp_path: Path) -> Path:
-    """A copy of the package layout: scripts/ beside _lib/<arch>/ (library: a placeholder)."""
+    """A copy of the package layout: scripts/ beside _lib/<arch>/ (library: a placeholder)
+    and the stdlib-only streams/ subpackage the launcher asks about the conf."""
     pkg = tmp_path / "pkg" / "orbit_globus"
     (pkg / "scripts").mkdir(parents=True)
     shutil.copy2(SCRIPT, pkg / "scripts" / SCRIPT.name)
+    shutil.copy2(ROOT / "orbit_globus" / "__init__.py", pkg / "__init__.py")
+    shutil.copytree(
+        ROOT / "orbit_globus" / "streams", pkg / "streams", ignore=shutil.ignore_patterns("*.pyc")
+    )
     lib_dir = pkg / "_lib" / arch()
     lib_dir.mkdir(parents=True)
     # An empty file: ld.so warns that it cannot preload it and runs `env` anyway.
