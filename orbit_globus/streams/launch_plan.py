@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .conf import ROLE_INITIATOR, ROLE_LISTENER, TunnelConf, canonical_tunnel_id
@@ -50,9 +50,16 @@ def uninitialized_message(tunnel_id: str, path: Path) -> str:
     )
 
 
+def format_time(seconds: int) -> str:
+    """Unix seconds as UTC text (the raw number when the calendar cannot hold it)."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, ValueError, OSError):
+        return f"unix time {seconds}"
+
+
 def expired_message(conf: TunnelConf) -> str:
-    expires = conf.tunnel_expiration_time or 0
-    when = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    when = format_time(conf.tunnel_expiration_time or 0)
     listener = (
         f" --listener-contact-string {conf.listener_contact_string}"
         if conf.is_listener and conf.listener_contact_string
