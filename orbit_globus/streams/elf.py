@@ -15,8 +15,9 @@ from pathlib import Path
 
 PT_INTERP = 3
 ELF_MAGIC = b"\x7fELF"
-# Section tables beyond this are not from a real program; refuse rather than read gigabytes.
-MAX_SECTIONS = 65_535
+# Header tables and string tables beyond these are not from a real program: refuse them
+# rather than allocate what a damaged header asks for.
+MAX_TABLE = 4 * 1024 * 1024
 MAX_STRINGS = 16 * 1024 * 1024
 
 
@@ -67,8 +68,8 @@ def _has_interpreter(handle, layout: _Layout, ident: bytes) -> bool:  # type: ig
     else:
         (phoff,) = layout.unpack("I", ident, 28)
         phentsize, phnum = layout.unpack("HH", ident, 42)
-    if phentsize < 4:
-        raise ValueError("bad program header size")
+    if phentsize < 4 or phentsize * phnum > MAX_TABLE:
+        raise ValueError("bad program header table")
     handle.seek(phoff)
     table = handle.read(phentsize * phnum)
     if len(table) < phentsize * phnum:
@@ -87,7 +88,7 @@ def _sections(handle, layout: _Layout, ident: bytes) -> dict[str, object]:  # ty
         shentsize, shnum, shstrndx = layout.unpack("HHH", ident, 46)
         header = "IIIIII"
     empty: dict[str, object] = {}
-    if not shoff or not shnum or shnum > MAX_SECTIONS or shstrndx >= shnum:
+    if not shoff or not shnum or shentsize * shnum > MAX_TABLE or shstrndx >= shnum:
         return empty
     handle.seek(shoff)
     table = handle.read(shentsize * shnum)
