@@ -20,25 +20,12 @@ from orbit_globus.streams.conf import TunnelConf
 from orbit_globus.streams.contact import parse_host_port
 from orbit_globus.streams.errors import StreamsError
 
-from .test_launcher import (  # noqa: F401  (package and fake_library are fixtures)
-    TUNNEL,
-    base_env,
-    fake_library,
-    package,
-    run_launcher,
-    streams_vars,
-    write_conf,
-)
+from .launcher_env import TUNNEL, base_env, run_launcher, streams_vars, write_conf
 
 # A PATH with a python3 and the usual tools but no globus-streams.
 PATH_WITHOUT_CLI = "/usr/bin:/bin"
 PAST = "1"
 FUTURE = str(int(time.time()) + 3600)
-
-
-@pytest.fixture
-def conf_dir(tmp_path: Path) -> Path:
-    return tmp_path / "streams"
 
 
 # -- --help and --version -------------------------------------------------------------------
@@ -145,7 +132,7 @@ CONFS = {
     "= in values": "role=initiator\nlankey=a=b=c\nglobus_contact=x:1=2\n",
     "ipv6 listener": "role=listener\nlistener_contact_string=[::1]:9000\n",
     "spaces around the key": " role =listener\nlistener_contact_string=h:9001\n",
-    "comments and blank lines": "# written by hand\n\nrole=listener\nlistener_contact_string=h:9002\n",
+    "comments and blank lines": "# by hand\n\nrole=listener\nlistener_contact_string=h:9002\n",
     "empty role": "role=\nlistener_contact_string=h:9003\n",
     "absent role": "lankey=x\n",
     "unknown role": "role=LISTENER\nlistener_contact_string=h:9004\n",
@@ -185,9 +172,9 @@ def expected_decision(conf_dir: Path) -> tuple[str, str | None, int | None]:
         return "refused", None, None
 
 
-def launcher_decision(package: Path, conf_dir: Path) -> tuple[str, str | None, int | None]:
+def launcher_decision(pkg: Path, conf_dir: Path) -> tuple[str, str | None, int | None]:
     """What the script did: refused (why), or ran, with which port and needing the CLI."""
-    result = run_launcher(package, [TUNNEL, "env"], cli_less_env(conf_dir))
+    result = run_launcher(pkg, [TUNNEL, "env"], cli_less_env(conf_dir))
     if result.returncode != 0:
         assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
         if "expired at" in result.stderr:
