@@ -1,20 +1,24 @@
-"""`globus-streams doctor [TUNNEL_ID] [-- COMMAND]`: why a tunnel connection would fail."""
+"""`globus-streams doctor [TUNNEL_ID] [-- COMMAND]`: why a tunnel connection would fail.
+
+The checks (orbit_globus.streams.doctor) are imported when the command runs: every other
+command, contact-lookup above all, starts without them.
+"""
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING
 
-from orbit_globus.streams.conf import conf_dir
-from orbit_globus.streams.doctor import Doctor, StateUnavailable, TunnelFetcher
-from orbit_globus.streams.errors import StreamsError
-from orbit_globus.streams.probe import DEFAULT_TIMEOUT
-from orbit_globus.streams.tunnel_doc import Tunnel
+import click
 
 from .context import Settings, pass_settings
 from .errors import translate
 from .output import emit
 
+if TYPE_CHECKING:
+    from orbit_globus.streams.doctor import StateUnavailable, TunnelFetcher
+
 EXIT_BLOCKED = 1
+DEFAULT_TIMEOUT = 5.0
 COMMAND_KEY = "doctor_command"
 
 
@@ -31,6 +35,8 @@ class CommandAfterDashes(click.Command):
 
 def _unavailable(err: Exception) -> StateUnavailable:
     """The one-line reason the CLI would give for `err`, as "could not ask"."""
+    from orbit_globus.streams.doctor import StateUnavailable
+
     translated = translate(err)
     if isinstance(translated, click.ClickException):
         return StateUnavailable(translated.format_message())
@@ -42,6 +48,8 @@ def _transfer_fetcher() -> TunnelFetcher:
     (verdicts); no credentials, no network become `StateUnavailable` (no verdict)."""
     from orbit_globus.login import Globus
     from orbit_globus.streams import remote
+    from orbit_globus.streams.errors import StreamsError
+    from orbit_globus.streams.tunnel_doc import Tunnel
 
     clients: list[Globus] = []
 
@@ -88,6 +96,9 @@ def doctor(ctx: click.Context, settings: Settings, tunnel_id: str | None, timeou
     \b
       globus-streams doctor 0e8a675b-6b84-4220-89e4-a6a7a0d823fb -- curl https://example.org/
     """
+    from orbit_globus.streams.conf import conf_dir
+    from orbit_globus.streams.doctor import Doctor
+
     command = ctx.meta.get(COMMAND_KEY, [])
     directory = conf_dir(settings.base_dir)
     report = Doctor(directory, _transfer_fetcher(), timeout=timeout).run(tunnel_id, command)

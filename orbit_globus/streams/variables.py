@@ -121,10 +121,10 @@ def _values(env: Mapping[str, str]) -> list[Finding]:
 def _preload(env: Mapping[str, str]) -> list[Finding]:
     preloaded = _preloaded(env)
     routed = bool(env.get(TUNNELS)) or any(n.startswith(PORT_PREFIX) for n in env)
+    missing = [path for path in preloaded if not os.path.isfile(path)]
     findings = [
         warning(CHECK, f"LD_PRELOAD names {path}, which does not exist: nothing is intercepted")
-        for path in preloaded
-        if not os.path.isfile(path)
+        for path in missing
     ]
     if routed and not preloaded:
         findings.append(
@@ -132,7 +132,7 @@ def _preload(env: Mapping[str, str]) -> list[Finding]:
                     "load the intercept library, so nothing reads them; start programs with "
                     "globus-streams-launch.sh")
         )  # fmt: skip
-    elif preloaded and not routed:
+    elif len(preloaded) > len(missing) and not routed:
         findings.append(
             warning(CHECK, "LD_PRELOAD loads the intercept library into every program started "
                     "here, but names no tunnel; start programs with globus-streams-launch.sh")
