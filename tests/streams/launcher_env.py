@@ -6,6 +6,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,10 @@ from orbit_globus.streams import launcher as launch_mod
 from orbit_globus.streams.conf import TunnelConf
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "packaging") not in sys.path:
+    sys.path.append(str(ROOT / "packaging"))  # appended: never shadows installed modules
+from artifacts import LAUNCHER_HELPER  # noqa: E402  (the files the .deb ships beside it)
+
 SCRIPT = ROOT / "orbit_globus" / "scripts" / "globus-streams-launch.sh"
 TUNNEL = "0e8a675b-6b84-4220-89e4-a6a7a0d823fb"
 OTHER = "11111111-2222-4333-8444-555555555555"
@@ -29,14 +34,15 @@ def arch() -> str:
 @pytest.fixture
 def package(tmp_path: Path) -> Path:
     """A copy of the package layout: scripts/ beside _lib/<arch>/ (library: a placeholder)
-    and the stdlib-only streams/ subpackage the launcher asks about the conf."""
+    and only the modules the .deb and the tarball ship for the launcher's conf reader, so
+    these tests also show that list is enough."""
     pkg = tmp_path / "pkg" / "orbit_globus"
     (pkg / "scripts").mkdir(parents=True)
     shutil.copy2(SCRIPT, pkg / "scripts" / SCRIPT.name)
-    shutil.copy2(ROOT / "orbit_globus" / "__init__.py", pkg / "__init__.py")
-    shutil.copytree(
-        ROOT / "orbit_globus" / "streams", pkg / "streams", ignore=shutil.ignore_patterns("*.pyc")
-    )
+    for name in LAUNCHER_HELPER:
+        target = pkg.parent / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
     lib_dir = pkg / "_lib" / arch()
     lib_dir.mkdir(parents=True)
     # An empty file: ld.so warns that it cannot preload it and runs `env` anyway.
