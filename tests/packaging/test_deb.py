@@ -15,8 +15,9 @@ from artifacts import ARCHES, LAUNCHER_HELPER, LAUNCHER_NAME, LIBRARY_NAME, Arch
 from build_all import Artifacts
 from build_deb import GUIDE_LAUNCHER, PACKAGE
 from elfcheck import unpack
-from .launcher_checks import help_and_version, run_listener_side
 from smoke import bare_env, run_nc_example
+
+from .launcher_checks import help_and_version, run_listener_side
 
 INSTALL_LOCK = Path("/tmp/orbit-globus-deb-install.lock")
 

@@ -11,8 +11,9 @@ import pytest
 from artifacts import LIBRARY_NAME
 from build_all import Artifacts
 from elfcheck import unpack
-from .launcher_checks import help_and_version, run_listener_side
 from smoke import bare_env, run_nc_example, sourced_env
+
+from .launcher_checks import help_and_version, run_listener_side
 
 
 def _setup(home: Path, **env: str) -> subprocess.CompletedProcess[str]:
