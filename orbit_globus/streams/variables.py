@@ -14,9 +14,9 @@ from pathlib import Path
 
 from .conf import DIR_ENV
 from .findings import Finding, blocking, warning
+from .launcher import PORT_VAR_PREFIX as PORT_PREFIX
 
 PREFIX = "GLOBUS_STREAMS_"
-PORT_PREFIX = "GLOBUS_STREAMS_INTERCEPT_PORT_"
 TUNNELS = "GLOBUS_STREAMS_TUNNELS"
 CLI = "GLOBUS_STREAMS_CLI"
 DEBUG = "GLOBUS_STREAMS_DEBUG"
