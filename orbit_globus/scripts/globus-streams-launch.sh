@@ -122,7 +122,12 @@ tunnel_arg=$1
 shift
 
 # --- what the conf says (one reader: the package's) ---------------------------------------
-plan=$(conf_query ${port:+--port "$port"} --command "$1" "$tunnel_arg") || exit $?
+arch=$(uname -m)
+case "$arch" in arm64) arch=aarch64 ;; amd64) arch=x86_64 ;; esac
+library=$script_dir/../_lib/$arch/$LIB_NAME  # the package layout, the .deb's and the tarball's
+find_library=
+[ -f "$library" ] || find_library=--library  # installed elsewhere: the package knows where
+plan=$(conf_query ${port:+--port "$port"} --command "$1" $find_library "$tunnel_arg") || exit $?
 tunnel_id= conf_dir= role= package_library= package_cli=
 while IFS= read -r line; do
     value=${line#*=}
@@ -139,9 +144,6 @@ done <<<"$plan"
     || die "the orbit-globus package gave no launch plan; reinstall it"
 
 # --- the library and the CLI -------------------------------------------------------------
-arch=$(uname -m)
-case "$arch" in arm64) arch=aarch64 ;; amd64) arch=x86_64 ;; esac
-library=$script_dir/../_lib/$arch/$LIB_NAME  # the package layout, the .deb's and the tarball's
 [ -f "$library" ] || library=$package_library
 [ -n "$library" ] && [ -f "$library" ] \
     || die "intercept library for $arch not found in the installed package; build it with: python libintercept/build.py host"

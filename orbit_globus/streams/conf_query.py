@@ -1,6 +1,6 @@
 """The launcher's one question to the package: what does this tunnel's conf mean here?
 
-    python -m orbit_globus.streams.conf_query [--port PORT] [--command NAME] TUNNEL_ID
+    python -m orbit_globus.streams.conf_query [--port PORT] [--command NAME] [--library] TUNNEL_ID
     python -m orbit_globus.streams.conf_query --version
 
 `globus-streams-launch.sh` runs this with the package's own interpreter instead of reading
@@ -9,9 +9,10 @@ Contract, kept small on purpose:
 
 - stdout, on success: `key=value` lines, in this order: `tunnel_id` (canonical),
   `conf_dir` (absolute), `role` (`initiator` or `listener`), `port` (to intercept, may be
-  empty), `expires` (unix seconds, may be empty), `library` (the intercept library of this
-  package, may be empty), `cli` (the `globus-streams` beside this interpreter or on PATH,
-  may be empty), `version`. Unknown keys may be added; readers skip them.
+  empty), `expires` (unix seconds, may be empty), `library` (with `--library`: the
+  intercept library of this package; otherwise, or when there is none, empty), `cli` (the
+  `globus-streams` beside this interpreter or on PATH, may be empty), `version`. Unknown
+  keys may be added; readers skip them.
 - stderr: one line `PROG: error: ...` when the launch must not happen (exit 1: no conf,
   refused conf, expired tunnel, listener without a port; exit 2: bad usage), and one
   `PROG: warning: ...` line per reason COMMAND cannot be intercepted.
@@ -49,6 +50,9 @@ def _parse(argv: Sequence[str]) -> dict[str, str]:
         name = args.pop(0)[2:]
         if name == "version":
             options["version"] = ""
+            continue
+        if name == "library":  # asked only when the script has no _lib/ beside it
+            options["library"] = ""
             continue
         if name not in ("port", "command", "prog") or not args:
             raise _Usage(f"unknown option or missing value: --{name}")
@@ -110,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command:
         for finding in inspect_program(command):
             print(f"{prog}: warning: {finding}", file=sys.stderr)
-    lines = [*plan.as_lines(), f"library={_library()}", f"cli={_cli()}", f"version={_version()}"]
+    library = _library() if "library" in options else ""
+    lines = [*plan.as_lines(), f"library={library}", f"cli={_cli()}", f"version={_version()}"]
     print("\n".join(lines))
     return 0
 

@@ -8,7 +8,6 @@ there are (Go writes `.go.buildinfo`) and which names the dynamic string table h
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,23 +20,33 @@ MAX_TABLE = 4 * 1024 * 1024
 MAX_STRINGS = 16 * 1024 * 1024
 
 
-@dataclasses.dataclass(frozen=True)
 class ElfFacts:
-    has_interpreter: bool
-    # Section name -> (file offset, size); empty when the section table is missing.
-    sections: Mapping[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
-    # The dynamic string table (needed libraries, imported symbols), empty when absent.
-    dynamic_strings: bytes = b""
+    # A plain class, not a dataclass: the launcher's conf reader imports this module and
+    # dataclasses costs it a tenth of its start-up.
+    __slots__ = ("dynamic_strings", "has_interpreter", "sections")
+
+    def __init__(
+        self,
+        has_interpreter: bool,
+        sections: Mapping[str, tuple[int, int]] | None = None,
+        dynamic_strings: bytes = b"",
+    ) -> None:
+        self.has_interpreter = has_interpreter
+        # Section name -> (file offset, size); empty when the section table is missing.
+        self.sections = dict(sections or {})
+        # The dynamic string table (needed libraries, imported symbols), empty when absent.
+        self.dynamic_strings = dynamic_strings
 
     @property
     def is_static(self) -> bool:
         return not self.has_interpreter
 
 
-@dataclasses.dataclass(frozen=True)
 class _Layout:
-    order: str
-    wide: bool
+    __slots__ = ("order", "wide")
+
+    def __init__(self, order: str, wide: bool) -> None:
+        self.order, self.wide = order, wide
 
     def unpack(self, fmt: str, data: bytes, offset: int = 0) -> tuple[int, ...]:
         return struct.unpack_from(self.order + fmt, data, offset)

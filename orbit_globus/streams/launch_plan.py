@@ -8,10 +8,8 @@ whose conf says it expired, a listener without a port.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .conf import ROLE_INITIATOR, ROLE_LISTENER, TunnelConf, canonical_tunnel_id
@@ -21,14 +19,18 @@ from .errors import StreamsError
 USAGE_EXIT = 2
 
 
-@dataclasses.dataclass(frozen=True)
 class LaunchPlan:
-    tunnel_id: str
-    conf_dir: Path
-    role: str  # initiator or listener
-    # The port whose accepted connections belong to the tunnel (listener side, or -p).
-    port: int | None
-    expires: int | None  # unix seconds, from the conf
+    __slots__ = ("conf_dir", "expires", "port", "role", "tunnel_id")  # not a dataclass: start-up
+
+    def __init__(
+        self, tunnel_id: str, conf_dir: Path, role: str, port: int | None, expires: int | None
+    ) -> None:
+        self.tunnel_id = tunnel_id
+        self.conf_dir = conf_dir
+        self.role = role  # initiator or listener
+        # The port whose accepted connections belong to the tunnel (listener side, or -p).
+        self.port = port
+        self.expires = expires  # unix seconds, from the conf
 
     def as_lines(self) -> list[str]:
         """`key=value` lines, the helper's output (values never contain a newline)."""
@@ -52,6 +54,8 @@ def uninitialized_message(tunnel_id: str, path: Path) -> str:
 
 def format_time(seconds: int) -> str:
     """Unix seconds as UTC text (the raw number when the calendar cannot hold it)."""
+    from datetime import UTC, datetime  # only refusals print a time: keep start-up light
+
     try:
         return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (OverflowError, ValueError, OSError):

@@ -8,7 +8,6 @@ checks read the file only (nothing is run) and say what they find in one sentenc
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -25,12 +24,17 @@ RODATA_SCAN_LIMIT = 64 * 1024 * 1024
 MAX_SCRIPT_DEPTH = 4
 
 
-@dataclasses.dataclass(frozen=True)
 class ProgramFinding:
-    program: str
-    # True: no connection of this program can be intercepted; False: some may be missed.
-    blocking: bool
-    reason: str
+    __slots__ = ("blocking", "program", "reason")  # not a dataclass: see elf.ElfFacts
+
+    def __init__(self, program: str, blocking: bool, reason: str) -> None:
+        self.program = program
+        # True: no connection of this program can be intercepted; False: some may be missed.
+        self.blocking = blocking
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"ProgramFinding({self.program!r}, {self.blocking!r}, {self.reason!r})"
 
     def __str__(self) -> str:
         return f"{self.program} {self.reason}"
