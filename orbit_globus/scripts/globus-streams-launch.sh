@@ -57,11 +57,14 @@ cli_candidates() {  # the globus-streams the launcher would use, best first
     command -v globus-streams 2>/dev/null
 }
 
-find_python() {  # the interpreter of the installed CLI, else python3
-    local cli interpreter
+find_python() {  # the interpreter of the installed CLI (its #! line), else python3
+    local cli first interpreter
     while IFS= read -r cli; do
-        [ -f "$cli" ] || continue
-        interpreter=$(head -n 1 "$cli" 2>/dev/null | sed -n 's/^#! *\([^ ]*\).*/\1/p')
+        [ -f "$cli" ] && IFS= read -r first <"$cli" 2>/dev/null || continue
+        case "$first" in '#!'*) ;; *) continue ;; esac
+        first=${first#??}
+        first=${first#"${first%%[! ]*}"}  # leading spaces
+        interpreter=${first%% *}
         case "$interpreter" in */python*) [ -x "$interpreter" ] && { printf '%s' "$interpreter"; return 0; } ;; esac
     done < <(cli_candidates)
     [ -x "$script_dir/python3" ] && { printf '%s' "$script_dir/python3"; return 0; }

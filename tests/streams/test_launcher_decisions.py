@@ -247,3 +247,14 @@ def test_the_helper_prints_its_contract(conf_dir):
     assert lines["tunnel_id"] == TUNNEL and lines["conf_dir"] == str(conf_dir)
     assert (lines["role"], lines["port"], lines["expires"]) == ("listener", "7001", FUTURE)
     assert lines["version"] == orbit_globus.__version__
+
+
+def test_the_helper_finds_the_library_where_native_does():
+    from orbit_globus.native import library_path
+    from orbit_globus.streams import conf_query
+
+    try:
+        expected = str(library_path())
+    except FileNotFoundError:
+        pytest.skip("the intercept library is not built in this checkout")
+    assert conf_query._library() == expected
