@@ -32,6 +32,9 @@ class CommandAfterDashes(click.Command):
             args = args[:cut]
         return super().parse_args(ctx, args)
 
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "[-- COMMAND [ARGS]...]"]
+
 
 def _unavailable(err: Exception) -> StateUnavailable:
     """The one-line reason the CLI would give for `err`, as "could not ask"."""
