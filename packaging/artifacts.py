@@ -21,6 +21,24 @@ LAUNCHER_NAME = "globus-streams-launch.sh"
 # Where the library and the launcher sit inside the wheel (orbit_globus/native.py looks there).
 WHEEL_LIBRARY = "orbit_globus/_lib/{arch}/" + LIBRARY_NAME
 WHEEL_LAUNCHER = "orbit_globus/scripts/" + LAUNCHER_NAME
+# The standard-library-only modules the launcher runs to read a conf
+# (python -m orbit_globus.streams.conf_query), shipped in python/ beside the launcher of the
+# .deb and the tarball: a machine with neither the CLI nor pip can still launch a listener.
+LAUNCHER_HELPER = tuple(
+    "orbit_globus/" + name
+    for name in (
+        "__init__.py",
+        "streams/__init__.py",
+        "streams/conf.py",
+        "streams/conf_query.py",
+        "streams/contact.py",
+        "streams/elf.py",
+        "streams/errors.py",
+        "streams/launch_plan.py",
+        "streams/launcher.py",
+        "streams/programs.py",
+    )
+)
 # CPython versions whose dependency wheels a tarball bundles by default.
 DEFAULT_PYTHON_VERSIONS = ("3.11", "3.12", "3.13", "3.14")
 

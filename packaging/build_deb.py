@@ -4,11 +4,14 @@
     /usr/lib/<multiarch>/globus-streams/scripts/globus-streams-launch.sh   the package's launcher
     /usr/lib/<multiarch>/globus-streams/_lib/<arch>/libglobus_streams_client.so.0
         -> ../../../libglobus_streams_client.so.0    (the launcher looks in ../_lib/<arch>/)
+    /usr/lib/<multiarch>/globus-streams/python/orbit_globus/...   the conf reader it runs
     /usr/share/globus/streams/globus-streams-launch.sh            wrapper at the guide's path
     /usr/share/doc/globus-streams-libs/copyright
 
 The launcher is installed unchanged, in the same layout it has inside the Python package,
-so it resolves the library to the multiarch path by itself. The CLI comes from pip.
+so it resolves the library to the multiarch path by itself, and reads confs with the
+package's own modules in python/ (python3 is the one dependency that adds). The CLI comes
+from pip; the listener side never needs it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from artifacts import (
+    LAUNCHER_HELPER,
     LAUNCHER_NAME,
     LIBRARY_NAME,
     PACKAGING_DIR,
@@ -63,9 +67,12 @@ def _stage_files(stage: Path, wheel: Path, arch: Arch) -> None:
     with zipfile.ZipFile(wheel) as archive:
         library = archive.read(WHEEL_LIBRARY.format(arch=arch.name))
         launcher = archive.read(WHEEL_LAUNCHER)
+        helper = {name: archive.read(name) for name in LAUNCHER_HELPER}
     lib_dir = stage / "usr" / "lib" / arch.multiarch
     _write(lib_dir / LIBRARY_NAME, library, 0o644)
     _write(lib_dir / "globus-streams" / "scripts" / LAUNCHER_NAME, launcher, 0o755)
+    for name, data in helper.items():
+        _write(lib_dir / "globus-streams" / "python" / name, data, 0o644)
     link = lib_dir / "globus-streams" / "_lib" / arch.name / LIBRARY_NAME
     link.parent.mkdir(parents=True, mode=0o755)
     link.symlink_to(f"../../../{LIBRARY_NAME}")

@@ -4,6 +4,7 @@
         setup.sh                      creates ./venv from ./wheels, writes globus-streams-env
         README
         bin/globus-streams-launch.sh  the package's launcher (setup.sh links bin/globus-streams)
+        python/orbit_globus/...       the conf reader the launcher runs (standard library only)
         lib/libglobus_streams_client.so.0
         _lib/<arch>/libglobus_streams_client.so.0 -> ../../lib/...  (where the launcher looks)
         share/globus-streams-env.in
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from artifacts import (
+    LAUNCHER_HELPER,
     LAUNCHER_NAME,
     LIBRARY_NAME,
     PACKAGING_DIR,
@@ -85,6 +87,7 @@ def build_tarball(
     with zipfile.ZipFile(wheel) as archive:
         library = archive.read(WHEEL_LIBRARY.format(arch=arch.name))
         launcher = archive.read(WHEEL_LAUNCHER)
+        helper = {name: archive.read(name) for name in LAUNCHER_HELPER}
     bundled = sorted({wheel, *wheelhouse.glob("*.whl")}, key=lambda p: p.name)
 
     target = out_dir / tarball_name(arch)
@@ -95,9 +98,14 @@ def build_tarball(
             out.directory("")
             out.file("setup.sh", _fill("setup.sh.in", arch, python_versions).encode(), 0o755)
             out.file("README", _fill("README.in", arch, python_versions).encode())
+            helper_dirs = sorted({f"python/{Path(name).parent}" for name in helper})
             for folder in ("bin", "lib", "_lib", f"_lib/{arch.name}", "share", "wheels"):
                 out.directory(folder)
+            for folder in ["python", *helper_dirs]:
+                out.directory(folder)
             out.file(f"bin/{LAUNCHER_NAME}", launcher, 0o755)
+            for name, data in helper.items():
+                out.file(f"python/{name}", data)
             out.file(f"lib/{LIBRARY_NAME}", library, 0o755)
             out.symlink(f"_lib/{arch.name}/{LIBRARY_NAME}", f"../../lib/{LIBRARY_NAME}")
             env_template = (TEMPLATES / "globus-streams-env.in").read_bytes()

@@ -78,11 +78,12 @@ def _configure_logging(verbose: int) -> None:
 
 def _register_commands() -> None:
     from .access_points import access_point
+    from .doctor import doctor
     from .environment import environment
     from .session import login, logout, whoami
     from .tunnels import tunnel
 
-    for command in (environment, tunnel, access_point, login, logout, whoami):
+    for command in (environment, tunnel, access_point, login, logout, whoami, doctor):
         cli.add_command(command)
 
 

@@ -2,8 +2,9 @@
 # globus-streams-launch.sh [-d] [-l FILE] [-p PORT] TUNNEL_ID COMMAND [ARGS...]
 #
 # Runs COMMAND with the Globus Streams intercept library preloaded and the environment it
-# reads (SPEC 3.3). Pure shell on purpose: starting a program should not cost a Python
-# start-up unless the library has to be located through the installed package.
+# reads (SPEC 3.3). The conf is never read here: the package's own helper
+# (python -m orbit_globus.streams.conf_query, see its docstring for the contract) decides
+# role, port and expiry with the same reader as the CLI and launch().
 set -u
 
 PROG=globus-streams-launch.sh
@@ -19,114 +20,143 @@ usage() {
 usage: $PROG [-d] [-l FILE] [-p PORT] TUNNEL_ID COMMAND [ARGS...]
 
 Run COMMAND so that its connections use the Globus Streams tunnel TUNNEL_ID.
-  -d       debug output from the intercept library on stderr
-  -l FILE  debug output to FILE instead
-  -p PORT  listener side: the port COMMAND listens on (default: from the conf's
-           listener_contact_string)
-  -h       this help
+The tunnel must be initialized on this machine first:
+  initiator side: globus-streams environment initialize TUNNEL_ID
+  listener side:  globus-streams environment initialize --listener-contact-string HOST:PORT TUNNEL_ID
+
+  -d             debug output from the intercept library on stderr
+  -l FILE        debug output to FILE instead
+  -p PORT        listener side: the port COMMAND listens on (default: from the conf's
+                 listener_contact_string)
+  -h, --help     this help
+  -V, --version  the version of the orbit-globus package this launcher belongs to
+
+The conf directory is \$GLOBUS_STREAMS_DIR, else ~/.globus/streams. The listener side
+needs no globus-streams command at run time; the initiator side runs it to refresh the
+access point's contact (\$GLOBUS_STREAMS_CLI, else the one installed with this launcher or
+on PATH). To see why a tunnel connection fails: globus-streams doctor TUNNEL_ID -- COMMAND
 EOF
 }
 
+# --- the package's own Python --------------------------------------------------------------
+script_dir=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+
+# Where orbit_globus can be imported from without an installed CLI: the copy shipped beside
+# this launcher (.deb, tarball), or the package this launcher sits in (orbit_globus/scripts/).
+if [ -f "$script_dir/../python/orbit_globus/streams/conf_query.py" ]; then
+    package_root=$(cd "$script_dir/../python" && pwd)
+elif [ -f "$script_dir/../streams/conf_query.py" ]; then
+    package_root=$(cd "$script_dir/../.." && pwd)
+else
+    package_root=
+fi
+
+cli_candidates() {  # the globus-streams the launcher would use, best first
+    [ -n "${GLOBUS_STREAMS_CLI:-}" ] && printf '%s\n' "$GLOBUS_STREAMS_CLI"
+    [ -x "$script_dir/globus-streams" ] && printf '%s\n' "$script_dir/globus-streams"
+    command -v globus-streams 2>/dev/null
+}
+
+find_python() {  # the interpreter of the installed CLI (its #! line), else python3
+    local cli first interpreter
+    while IFS= read -r cli; do
+        [ -f "$cli" ] && IFS= read -r first <"$cli" 2>/dev/null || continue
+        case "$first" in '#!'*) ;; *) continue ;; esac
+        first=${first#??}
+        first=${first#"${first%%[! ]*}"}  # leading spaces
+        interpreter=${first%% *}
+        case "$interpreter" in */python*) [ -x "$interpreter" ] && { printf '%s' "$interpreter"; return 0; } ;; esac
+    done < <(cli_candidates)
+    [ -x "$script_dir/python3" ] && { printf '%s' "$script_dir/python3"; return 0; }
+    command -v python3
+}
+
+# Runs the helper: sys.path[0] (the current directory for -c) becomes the package root or
+# goes, so that a folder named orbit_globus where the user stands cannot shadow the package.
+BOOTSTRAP='import sys
+prog, root = sys.argv[1:3]
+if sys.version_info < (3, 11):
+    sys.exit(f"{prog}: error: {sys.executable} is Python {sys.version.split()[0]}; the launcher needs Python 3.11 or later (install python3 or the orbit-globus package)")
+sys.path[:1] = [root] if root else []
+try:
+    from orbit_globus.streams.conf_query import main
+except ImportError as err:
+    sys.exit(f"{prog}: error: {sys.executable} cannot import the orbit-globus package ({err}); install it with pip")
+sys.exit(main(["--prog", prog, *sys.argv[3:]]))'
+
+conf_query() {
+    local python
+    python=$(find_python) || die "no python3 found; the launcher needs Python 3.11 or later to read the conf"
+    # -E: the application's PYTHONPATH/PYTHONHOME are not the package's. -S when the package
+    # root is known: no site-packages needed, a faster start.
+    "$python" -E ${package_root:+-S} -c "$BOOTSTRAP" "$PROG" "$package_root" "$@"
+}
+
+# --- options -----------------------------------------------------------------------------
 debug=0
 log_file=
 port=
-while getopts ':dl:p:h' opt; do
+while getopts ':dl:p:hV-:' opt; do
+    if [ "$opt" = - ]; then  # a long option: --NAME
+        case "$OPTARG" in
+            help) opt=h ;;
+            version) opt=V ;;
+            *) die "unknown option --$OPTARG (see --help)" 2 ;;
+        esac
+    fi
     case "$opt" in
         d) debug=1 ;;
         l) log_file=$OPTARG ;;
         p) port=$OPTARG ;;
         h) usage; exit 0 ;;
-        :) die "option -$OPTARG needs a value (see -h)" 2 ;;
-        *) die "unknown option -$OPTARG (see -h)" 2 ;;
+        V)
+            version=$(conf_query --version) || exit $?
+            printf '%s (orbit-globus) %s\n' "$PROG" "${version#version=}"
+            exit 0
+            ;;
+        :) die "option -$OPTARG needs a value (see --help)" 2 ;;
+        *) die "unknown option -$OPTARG (see --help)" 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || die "missing TUNNEL_ID and COMMAND (see -h)" 2
-[ $# -ge 2 ] || die "missing COMMAND to run (see -h)" 2
-tunnel_id=$(printf '%s' "$1" | tr 'A-F' 'a-f')
+[ $# -ge 1 ] || die "missing TUNNEL_ID and COMMAND (see --help)" 2
+[ $# -ge 2 ] || die "missing COMMAND to run (see --help)" 2
+tunnel_arg=$1
 shift
 
-uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-[[ $tunnel_id =~ $uuid_re ]] || die "bad tunnel id '$tunnel_id': expected a UUID" 2
-if [ -n "$port" ]; then
-    [[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] \
-        || die "bad port '$port': expected 1-65535" 2
-fi
-
-# --- the conf --------------------------------------------------------------------------
-conf_dir=${GLOBUS_STREAMS_DIR:-${HOME:-}/.globus/streams}
-case "$conf_dir" in /*) ;; *) conf_dir=$PWD/$conf_dir ;; esac
-conf=$conf_dir/$tunnel_id.conf
-if [ ! -e "$conf" ]; then
-    die "tunnel $tunnel_id is not initialized here (no $conf); run 'globus-streams environment initialize $tunnel_id' on the initiator side or 'globus-streams environment initialize --listener-contact-string HOST:PORT $tunnel_id' on the listener side"
-fi
-[ -L "$conf" ] && die "refusing $conf: it is a symbolic link"
-[ -O "$conf" ] || die "refusing $conf: owned by another user"
-mode=$(stat -c '%a' "$conf" 2>/dev/null) || die "cannot read $conf"
-if [ $((8#$mode & 8#077)) -ne 0 ]; then
-    die "refusing $conf: mode $(printf '%04o' $((8#$mode))) lets group or others access it (it holds a LAN secret; run: chmod 600 $conf)"
-fi
-[ -r "$conf" ] || die "cannot read $conf"
-
-conf_value() {  # the value of key $1: split at the first '=', last occurrence wins
-    local line value=
-    while IFS= read -r line || [ -n "$line" ]; do
-        case "$line" in "$1="*) value=${line#*=} ;; esac
-    done <"$conf"
-    printf '%s' "$value"
-}
-
-role=$(conf_value role)
-if [ -z "$port" ] && [ "$role" = listener ]; then
-    listener_contact=$(conf_value listener_contact_string)
-    [ -n "$listener_contact" ] \
-        || die "$conf has no listener_contact_string; pass the listening port with -p PORT"
-    port=${listener_contact##*:}
-    [[ $port =~ ^[0-9]+$ ]] || die "bad listener_contact_string '$listener_contact' in $conf"
-fi
-
-# --- the library and the CLI -------------------------------------------------------------
-script_dir=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+# --- what the conf says (one reader: the package's) ---------------------------------------
 arch=$(uname -m)
 case "$arch" in arm64) arch=aarch64 ;; amd64) arch=x86_64 ;; esac
+library=$script_dir/../_lib/$arch/$LIB_NAME  # the package layout, the .deb's and the tarball's
+find_library=
+[ -f "$library" ] || find_library=--library  # installed elsewhere: the package knows where
+plan=$(conf_query ${port:+--port "$port"} --command "$1" $find_library "$tunnel_arg") || exit $?
+tunnel_id= conf_dir= role= package_library= package_cli=
+while IFS= read -r line; do
+    value=${line#*=}
+    case "$line" in
+        tunnel_id=*) tunnel_id=$value ;;
+        conf_dir=*) conf_dir=$value ;;
+        role=*) role=$value ;;
+        port=*) port=$value ;;
+        library=*) package_library=$value ;;
+        cli=*) package_cli=$value ;;
+    esac
+done <<<"$plan"
+[ -n "$tunnel_id" ] && [ -n "$conf_dir" ] && [ -n "$role" ] \
+    || die "the orbit-globus package gave no launch plan; reinstall it"
 
-find_cli() {
-    if [ -x "$script_dir/globus-streams" ]; then
-        printf '%s' "$script_dir/globus-streams"
-    else
-        command -v globus-streams
-    fi
-}
-cli=${GLOBUS_STREAMS_CLI:-$(find_cli)}
-[ -n "$cli" ] || die "globus-streams is not on PATH; reinstall the orbit-globus package"
-
-find_library() {
-    local candidate package_dir python
-    # 1. run from the package itself: orbit_globus/scripts/ -> orbit_globus/_lib/<arch>/
-    candidate=$script_dir/../_lib/$arch/$LIB_NAME
-    [ -f "$candidate" ] && { printf '%s' "$candidate"; return 0; }
-    # 2. installed on PATH: ask the Python that runs the CLI where the package is
-    python=$(head -n 1 "$cli" 2>/dev/null | sed -n 's/^#! *\([^ ]*\).*/\1/p')
-    [ -x "$python" ] || python=python3
-    # From /, so that a folder named orbit_globus in the current directory cannot shadow the
-    # installed package.
-    package_dir=$(cd / && "$python" -c 'import os, orbit_globus; print(os.path.dirname(orbit_globus.__file__))' 2>/dev/null) \
-        || return 1
-    candidate=$package_dir/_lib/$arch/$LIB_NAME
-    [ -f "$candidate" ] && { printf '%s' "$candidate"; return 0; }
-    return 1
-}
-library=$(find_library) \
+# --- the library and the CLI -------------------------------------------------------------
+[ -f "$library" ] || library=$package_library
+[ -n "$library" ] && [ -f "$library" ] \
     || die "intercept library for $arch not found in the installed package; build it with: python libintercept/build.py host"
 library=$(readlink -f "$library")
 
-# --- warn about programs the library cannot see into ------------------------------------
-program=$(command -v -- "$1" 2>/dev/null || true)
-if [ -n "$program" ] && [ -f "$program" ] && [ "$(head -c 4 "$program" 2>/dev/null | tr -d '\0')" = $'\x7fELF' ]; then
-    if command -v readelf >/dev/null 2>&1; then
-        readelf -lW "$program" 2>/dev/null | grep -q 'INTERP' \
-            || printf '%s: warning: %s is statically linked; its connections cannot be intercepted\n' "$PROG" "$program" >&2
-    fi
+cli=${GLOBUS_STREAMS_CLI:-}
+[ -n "$cli" ] || cli=$(cli_candidates | head -n 1)
+[ -n "$cli" ] || cli=$package_cli
+if [ -z "$cli" ] && [ "$role" != listener ]; then
+    die "globus-streams is not on PATH; the initiator side runs it to refresh the access point's contact: install orbit-globus (pip) or set GLOBUS_STREAMS_CLI"
 fi
 
 # --- the environment (SPEC 3.3) ----------------------------------------------------------
@@ -140,7 +170,9 @@ case ",${GLOBUS_STREAMS_TUNNELS:-}," in
 esac
 export GLOBUS_STREAMS_TUNNELS
 export GLOBUS_STREAMS_DIR=$conf_dir
-export GLOBUS_STREAMS_CLI=$cli
+if [ -n "$cli" ]; then  # the listener side never runs it
+    export GLOBUS_STREAMS_CLI=$cli
+fi
 if [ "$debug" = 1 ] || [ -n "$log_file" ]; then
     export GLOBUS_STREAMS_DEBUG=1
 fi

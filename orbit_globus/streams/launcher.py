@@ -14,16 +14,21 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .conf import DIR_ENV, TunnelConf, conf_dir
-from .contact import parse_host_port
-from .elf import is_static_elf
+from .conf import DIR_ENV, ROLE_LISTENER, conf_dir
 from .errors import StreamsError
+from .launch_plan import plan_launch
+from .programs import inspect_program
 
 PORT_VAR_PREFIX = "GLOBUS_STREAMS_INTERCEPT_PORT_"
+NO_CLI_MESSAGE = (
+    "globus-streams is not on PATH; the initiator side runs it to refresh the access "
+    "point's contact: install orbit-globus (pip) or set GLOBUS_STREAMS_CLI"
+)
 
 
 class StaticProgramWarning(UserWarning):
-    """`launch()` was asked to run a program the intercept library cannot see into."""
+    """`launch()` was asked to run a program the intercept library cannot see into
+    (statically linked, Go, io_uring: `orbit_globus.streams.programs`)."""
 
 
 def library_path() -> Path:
@@ -36,24 +41,18 @@ def library_path() -> Path:
         raise StreamsError(str(err)) from None
 
 
-def cli_path() -> str:
-    """The `globus-streams` executable the library runs to refresh a stale contact."""
+def cli_path(*, required: bool = True) -> str:
+    """The `globus-streams` executable the library runs to refresh a stale contact.
+
+    Only the initiator side needs it (`required`); otherwise "" when there is none.
+    """
     beside_python = Path(sys.executable).parent / "globus-streams"
     if beside_python.is_file() and os.access(beside_python, os.X_OK):
         return str(beside_python)
     found = shutil.which("globus-streams")
-    if found is None:
-        raise StreamsError("globus-streams is not on PATH; reinstall the orbit-globus package")
-    return found
-
-
-def uninitialized_message(tunnel_id: str, path: Path) -> str:
-    return (
-        f"tunnel {tunnel_id} is not initialized here (no {path}); run "
-        f"'globus-streams environment initialize {tunnel_id}' on the initiator side or "
-        f"'globus-streams environment initialize --listener-contact-string HOST:PORT "
-        f"{tunnel_id}' on the listener side"
-    )
+    if found is None and required:
+        raise StreamsError(NO_CLI_MESSAGE)
+    return found or ""
 
 
 def launch_env(
@@ -65,31 +64,27 @@ def launch_env(
     base_dir: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment for a program started in `tunnel_id`'s tunnel, based on `env`."""
+    """The environment for a program started in `tunnel_id`'s tunnel, based on `env`.
+
+    Refuses (`StreamsError`) what the launcher script refuses, with the same messages:
+    both take their decisions from `plan_launch()`.
+    """
     result = dict(os.environ if env is None else env)
     # The program's environment decides, not this process's: its dir, else its HOME's.
     home_default = Path(result["HOME"]) / ".globus" / "streams" if "HOME" in result else None
     directory = conf_dir(base_dir or result.get(DIR_ENV) or home_default)
-    conf = TunnelConf.load_if_exists(tunnel_id, directory)
-    if conf is None:
-        tid = TunnelConf.new(tunnel_id, directory)
-        raise StreamsError(uninitialized_message(tid.tunnel_id, tid.path))
-
-    if port is None and conf.is_listener:
-        if not conf.listener_contact_string:
-            raise StreamsError(f"{conf.path} has no listener_contact_string; pass a port with -p")
-        port = parse_host_port(conf.listener_contact_string)[1]
-    if port is not None:
-        if not 0 < port < 65536:
-            raise StreamsError(f"bad port {port}: expected 1-65535")
-        result[f"{PORT_VAR_PREFIX}{port}"] = conf.tunnel_id
+    plan = plan_launch(tunnel_id, directory, port=port)
+    if plan.port is not None:
+        result[f"{PORT_VAR_PREFIX}{plan.port}"] = plan.tunnel_id
 
     tunnels = [t for t in result.get("GLOBUS_STREAMS_TUNNELS", "").split(",") if t]
-    if conf.tunnel_id not in tunnels:
-        tunnels.append(conf.tunnel_id)
+    if plan.tunnel_id not in tunnels:
+        tunnels.append(plan.tunnel_id)
     result["GLOBUS_STREAMS_TUNNELS"] = ",".join(tunnels)
     result["GLOBUS_STREAMS_DIR"] = str(directory)
-    result["GLOBUS_STREAMS_CLI"] = result.get("GLOBUS_STREAMS_CLI") or cli_path()
+    cli = result.get("GLOBUS_STREAMS_CLI") or cli_path(required=plan.role != ROLE_LISTENER)
+    if cli:  # the listener side never runs the CLI
+        result["GLOBUS_STREAMS_CLI"] = cli
     if debug or log_file:
         result["GLOBUS_STREAMS_DEBUG"] = "1"
     if log_file:
@@ -118,11 +113,6 @@ def launch(
     full_env = launch_env(
         tunnel_id, port=port, debug=debug, log_file=log_file, base_dir=base_dir, env=env
     )
-    program = shutil.which(command[0], path=full_env.get("PATH"))
-    if program is not None and is_static_elf(program):
-        warnings.warn(
-            f"{program} is statically linked; its connections cannot be intercepted",
-            StaticProgramWarning,
-            stacklevel=2,
-        )
+    for finding in inspect_program(command[0], full_env.get("PATH")):
+        warnings.warn(str(finding), StaticProgramWarning, stacklevel=2)
     return subprocess.Popen(list(command), env=full_env, **popen_kwargs)  # type: ignore[call-overload]

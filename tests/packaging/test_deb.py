@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from artifacts import ARCHES, LAUNCHER_NAME, LIBRARY_NAME, Arch
+from artifacts import ARCHES, LAUNCHER_HELPER, LAUNCHER_NAME, LIBRARY_NAME, Arch
 from build_all import Artifacts
 from build_deb import GUIDE_LAUNCHER, PACKAGE
+from elfcheck import unpack
 from smoke import bare_env, run_nc_example
+
+from .launcher_checks import help_and_version, run_listener_side
 
 INSTALL_LOCK = Path("/tmp/orbit-globus-deb-install.lock")
 
@@ -47,7 +50,7 @@ def test_control_fields(artifacts: Artifacts, arch: Arch) -> None:
     assert Path(deb).name == f"{PACKAGE}_{_field(deb, 'Version')}_{arch.deb}.deb"
     assert _field(deb, "Package") == PACKAGE
     assert _field(deb, "Architecture") == arch.deb
-    assert _field(deb, "Depends") == "libc6 (>= 2.17)"
+    assert _field(deb, "Depends") == "libc6 (>= 2.17), python3 (>= 3.11)"
     assert "<" in _field(deb, "Maintainer") and _field(deb, "Maintainer").endswith(">")
     assert _field(deb, "Description").startswith("Globus Streams intercept library")
 
@@ -62,7 +65,23 @@ def test_paths_library_in_the_multiarch_directory_launcher_at_the_guides_path(
         f"{lib_dir}/globus-streams/_lib/{arch.name}/{LIBRARY_NAME}": f"../../../{LIBRARY_NAME}",
         f"/{GUIDE_LAUNCHER}": "",
         f"/usr/share/doc/{PACKAGE}/copyright": "",
+        **{f"{lib_dir}/globus-streams/python/{name}": "" for name in LAUNCHER_HELPER},
     }
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="runs the x86_64 package")
+def test_unpacked_launcher_runs_the_listener_side_without_the_cli(
+    artifacts: Artifacts, tmp_path: Path
+) -> None:
+    root = unpack(Path(artifacts.debs["x86_64"]), tmp_path / "deb")
+    lib_dir = root / "usr" / "lib" / ARCHES["x86_64"].multiarch
+    launcher = lib_dir / "globus-streams" / "scripts" / LAUNCHER_NAME
+    preload, cli, port_var, maps = run_listener_side(launcher, tmp_path / "home")
+    library = str((lib_dir / LIBRARY_NAME).resolve())
+    assert (preload, cli) == (library, "unset") and port_var.startswith("0e8a675b-")
+    assert library in maps  # the dynamic linker really loaded it
+    shown, _ = help_and_version(launcher)
+    assert shown.startswith("usage: globus-streams-launch.sh")
 
 
 def _installed(package: str) -> bool:

@@ -13,6 +13,8 @@ from build_all import Artifacts
 from elfcheck import unpack
 from smoke import bare_env, run_nc_example, sourced_env
 
+from .launcher_checks import help_and_version, run_listener_side
+
 
 def _setup(home: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -76,6 +78,19 @@ def test_library_loads_by_bare_name_through_ld_library_path(
         check=True,
     ).stdout
     assert str(home / "lib" / LIBRARY_NAME) in maps
+
+
+def test_listener_side_runs_before_setup_without_the_cli(
+    artifacts: Artifacts, tmp_path: Path
+) -> None:
+    """Straight from the unpacked folder: no setup.sh, no venv, no globus-streams."""
+    home = unpack(Path(artifacts.tarballs["x86_64"]), tmp_path / "new") / "globus-streaming-tools"
+    launcher = home / "bin" / "globus-streams-launch.sh"
+    preload, cli, port_var, maps = run_listener_side(launcher, tmp_path / "home")
+    library = str((home / "lib" / LIBRARY_NAME).resolve())
+    assert (preload, cli) == (library, "unset") and port_var.startswith("0e8a675b-")
+    assert library in maps
+    help_and_version(launcher)
 
 
 def test_setup_refuses_a_python_without_bundled_wheels(home: Path, tmp_path: Path) -> None:
