@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 TICK_INTERVAL = 0.25
 
 
-def _routers() -> dict[str, Router]:
+def build_routers() -> dict[str, Router]:
+    """Every service's routes (the same for every simulator)."""
     # Imported here so that service modules may import the Simulator for type hints.
     from orbit_sim.control.urls import build_router as control_router
     from orbit_sim.services.auth.urls import build_router as auth_router
@@ -60,7 +61,7 @@ class Simulator:
         self.lan_auth = lan_auth
         # Signs id_tokens; one per Simulator, so a reset keeps the JWK clients cached.
         self.auth_signing_key = SigningKey()
-        self.routers: dict[str, Router] = _routers()
+        self.routers: dict[str, Router] = build_routers()
         self._with_world = world
         # The default world (ids of its clients, endpoints, access points, collections).
         self.world: World | None = None

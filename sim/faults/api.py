@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 from typing import TYPE_CHECKING, ClassVar
 
 from orbit_sim.core.http import ApiError, Response
@@ -28,13 +29,52 @@ STATUS_CODES = {
 }
 
 
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@functools.cache
+def route_names() -> dict[str, tuple[str, ...]]:
+    """The names a fault's `route` may take, per faked service (the control API has none:
+    faults never touch it)."""
+    from orbit_sim.core.simulator import build_routers
+
+    return {
+        service: tuple(sorted({route.name for route in router.routes}))
+        for service, router in build_routers().items()
+        if service != "control"
+    }
+
+
+def _check_selection(route: str, service: str | None, method: str | None) -> None:
+    """Refuse a selection that could never match, naming what would."""
+    names = route_names()
+    if service is not None and service not in names:
+        raise ValueError(f"unknown service {service!r} (known: {', '.join(names)})")
+    if method is not None and method.upper() not in METHODS:
+        raise ValueError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
+    if route == "*" or route.startswith("/"):
+        return
+    known = names[service] if service else sorted({n for ns in names.values() for n in ns})
+    if route not in known:
+        raise ValueError(
+            f"unknown route name {route!r}; use a path glob starting with '/', '*', "
+            f"or one of: {', '.join(known)}"
+        )
+
+
 @dataclasses.dataclass
 class _RouteFault(Fault):
     route: str = "*"
     service: str | None = None
     method: str | None = None
     count: int = 1
-    fired: int = 0
+    fired: int = dataclasses.field(default=0, metadata={"state": True})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.count < 0:
+            raise ValueError("count must be >= 0 (0: until removed)")
+        _check_selection(self.route, self.service, self.method)
 
     def matches(self, request: Request, route: Route) -> bool:
         if request.service == "control":
@@ -72,6 +112,7 @@ class HttpStatusFault(_RouteFault):
     retry_after: int | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not 400 <= self.status <= 599:
             raise ValueError(f"status must be an HTTP error status, not {self.status}")
         if self.status == 429 and self.retry_after is None:

@@ -2,8 +2,8 @@
 
 A fault is a small object with JSON-able settings (dataclass fields), a `kind` naming it in
 specs and in the control API, and an optional `probability`. API faults act on a request
-before it reaches its handler (`intercept`); network faults (orbit_sim.streams) are looked
-up by the stream gateway with `FaultSet.find`.
+before it reaches its handler (`intercept`); network faults (`network.py`) answer the stream
+gateway's questions about handshakes, bytes and listening ports.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class Fault:
     probability: float = 1.0
     id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
 
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError("probability must be between 0 and 1")
+
     def roll(self) -> bool:
         return self.probability >= 1.0 or random.random() < self.probability
 
@@ -48,23 +52,38 @@ class Fault:
         return doc
 
     @classmethod
+    def setting_fields(cls) -> list[dataclasses.Field[Any]]:
+        """The settings a spec may give (state such as `fired` is not one)."""
+        return [f for f in dataclasses.fields(cls) if not f.metadata.get("state")]
+
+    @classmethod
+    def _unknown(cls, given: Any) -> ValueError | None:
+        names = [f.name for f in cls.setting_fields()]
+        unknown = sorted(set(given) - set(names))
+        if not unknown:
+            return None
+        which = ", ".join(repr(k) for k in unknown)
+        return ValueError(
+            f"unknown setting {which} for fault {cls.kind!r} (known: {', '.join(names)})"
+        )
+
+    @classmethod
     def from_json(cls: type[F], doc: dict[str, Any]) -> F:
-        names = {f.name for f in dataclasses.fields(cls)}
         settings = {k: v for k, v in doc.items() if k != "kind"}
-        unknown = sorted(set(settings) - names)
-        if unknown:
-            raise ValueError(f"unknown setting(s) for fault {cls.kind!r}: {', '.join(unknown)}")
+        state = {f.name for f in dataclasses.fields(cls)} - {f.name for f in cls.setting_fields()}
+        error = cls._unknown(set(settings) - state)
+        if error:
+            raise error
         return cls(**settings)
 
     @classmethod
     def from_strings(cls: type[F], settings: dict[str, str]) -> F:
         """Build from spec strings (`key=value`), converting to each field's type."""
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        converted: dict[str, Any] = {}
-        for key, raw in settings.items():
-            if key not in fields:
-                raise ValueError(f"unknown setting {key!r} for fault {cls.kind!r}")
-            converted[key] = _convert(key, raw, fields[key].type)
+        error = cls._unknown(settings)
+        if error:
+            raise error
+        fields = {f.name: f for f in cls.setting_fields()}
+        converted = {k: _convert(k, raw, fields[k].type) for k, raw in settings.items()}
         return cls(**converted)
 
 
@@ -114,16 +133,6 @@ class FaultSet:
     def list(self) -> list[Fault]:
         with self._lock:
             return list(self._faults.values())
-
-    def find(self, kind: str | type[Fault] | None = None, **settings: Any) -> list[Fault]:
-        """Active faults of a kind whose settings equal the given ones."""
-        wanted = kind.kind if isinstance(kind, type) else kind
-        return [
-            fault
-            for fault in self.list()
-            if (wanted is None or fault.kind == wanted)
-            and all(getattr(fault, k, None) == v for k, v in settings.items())
-        ]
 
     def intercept(self, request: Request, route: Route) -> Response | None:
         """The first API fault's answer for this request, if any applies."""

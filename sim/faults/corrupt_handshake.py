@@ -9,10 +9,13 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from orbit_sim.faults.network import NetworkFault
+from orbit_sim.faults.network import HandshakePlan, NetworkFault
 
 
 @dataclasses.dataclass
 class CorruptHandshake(NetworkFault):
     kind: ClassVar[str] = "corrupt_handshake"
     leg: int = 1
+
+    def on_handshake(self, plan: HandshakePlan) -> None:
+        plan.corrupt = True

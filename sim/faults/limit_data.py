@@ -1,0 +1,23 @@
+"""Limit data: the leg carries `bytes` bytes, then the connection closes cleanly (FIN),
+as toxiproxy's limit_data (reset_after ends it with a reset instead)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from orbit_sim.faults.network import NetworkFault, non_negative
+from orbit_sim.faults.reset_after import Cutoff
+
+
+@dataclasses.dataclass
+class LimitData(NetworkFault):
+    kind: ClassVar[str] = "limit_data"
+    bytes: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        non_negative(bytes=self.bytes)
+
+    def effect(self) -> Cutoff:
+        return Cutoff(self.bytes, clean=True)

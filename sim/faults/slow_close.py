@@ -1,0 +1,28 @@
+"""Slow close: when one side ends its stream (FIN), the end reaches the other side
+`ms` milliseconds late, as toxiproxy's slow_close. Bytes are not delayed."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from orbit_sim.faults.effect import Effect
+from orbit_sim.faults.network import NetworkFault, non_negative
+
+
+@dataclasses.dataclass
+class HeldClose(Effect):
+    close_delay: float = 0.0
+
+
+@dataclasses.dataclass
+class SlowClose(NetworkFault):
+    kind: ClassVar[str] = "slow_close"
+    ms: float = 1000.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        non_negative(ms=self.ms)
+
+    def effect(self) -> HeldClose:
+        return HeldClose(self.ms / 1000.0)

@@ -1,0 +1,34 @@
+"""Timeout: bytes on the leg vanish and the connection closes `ms` milliseconds after the
+fault takes hold of it (0: never closes, a blackhole), as toxiproxy's timeout."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from orbit_sim.faults.blackhole import Drop
+from orbit_sim.faults.network import NetworkFault, non_negative
+
+
+@dataclasses.dataclass
+class DropThenClose(Drop):
+    seconds: float
+    _at: float | None = dataclasses.field(default=None, init=False)
+
+    def deadline(self, now: float) -> float | None:
+        if self.seconds and self._at is None:
+            self._at = now + self.seconds  # from the first time a pump takes it up
+        return self._at
+
+
+@dataclasses.dataclass
+class Timeout(NetworkFault):
+    kind: ClassVar[str] = "timeout"
+    ms: float = 1000.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        non_negative(ms=self.ms)
+
+    def effect(self) -> DropThenClose:
+        return DropThenClose(self.ms / 1000.0)
