@@ -51,6 +51,16 @@ class Fault:
         doc.update(dataclasses.asdict(self))
         return doc
 
+    def to_spec(self) -> str:
+        """The spec that makes this fault again: `kind:key=value,...` (settings that are
+        not their default, and not the id)."""
+        given = [
+            f"{f.name}={getattr(self, f.name)}"
+            for f in self.setting_fields()
+            if f.name != "id" and getattr(self, f.name) != f.default
+        ]
+        return f"{self.kind}:{','.join(given)}"
+
     @classmethod
     def setting_fields(cls) -> list[dataclasses.Field[Any]]:
         """The settings a spec may give (state such as `fired` is not one)."""
