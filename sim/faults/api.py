@@ -13,7 +13,7 @@ import functools
 from typing import TYPE_CHECKING, ClassVar
 
 from orbit_sim.core.http import ApiError, Response
-from orbit_sim.faults.base import Fault
+from orbit_sim.faults.base import Fault, setting
 
 if TYPE_CHECKING:
     from orbit_sim.core.http import Request, Route
@@ -64,10 +64,12 @@ def _check_selection(route: str, service: str | None, method: str | None) -> Non
 
 @dataclasses.dataclass
 class _RouteFault(Fault):
-    route: str = "*"
-    service: str | None = None
-    method: str | None = None
-    count: int = 1
+    route: str = setting(
+        "*", "a route name (see below), a path glob starting with '/', or '*' for every call"
+    )
+    service: str | None = setting(None, "only calls to this service: auth, transfer or gcs")
+    method: str | None = setting(None, "only calls with this HTTP method")
+    count: int = setting(1, "how many calls fail, then the fault is removed (0: until removed)")
     fired: int = dataclasses.field(default=0, metadata={"state": True})
 
     def __post_init__(self) -> None:
@@ -108,8 +110,10 @@ class HttpStatusFault(_RouteFault):
     """Answer with `status` (429, 500, 502, 503, ...) and, if set, a Retry-After header."""
 
     kind: ClassVar[str] = "http"
-    status: int = 503
-    retry_after: int | None = None
+    status: int = setting(503, "the HTTP error status (429, 500, 502, 503, ...)")
+    retry_after: int | None = setting(
+        None, "seconds for a Retry-After header (429: 1 unless given)"
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

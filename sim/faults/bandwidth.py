@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
+from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect, Piece
-from orbit_sim.faults.network import NetworkFault
+from orbit_sim.faults.network import StreamFault
 
 SLICES_PER_SECOND = 50  # ~20 ms of traffic per slice: smooth rather than bursty
 
@@ -30,9 +31,9 @@ class RateLimit(Effect):
 
 
 @dataclasses.dataclass
-class Bandwidth(NetworkFault):
+class Bandwidth(StreamFault):
     kind: ClassVar[str] = "bandwidth"
-    kib_per_s: float = 1024.0
+    kib_per_s: float = setting(1024.0, "the most KiB per second the leg carries")
 
     def __post_init__(self) -> None:
         super().__post_init__()

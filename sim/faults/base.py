@@ -21,14 +21,25 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound="Fault")
 
 
+def setting(default: Any, help: str) -> Any:
+    """A fault's setting: its default, and the line the reference page shows for it."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclasses.dataclass
 class Fault:
     """Base of every fault. Subclasses are dataclasses whose fields are their settings."""
 
     kind: ClassVar[str] = ""
-    # Chance that the fault applies each time it could (1.0 = always).
-    probability: float = 1.0
-    id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
+    probability: float = setting(
+        1.0,
+        "chance the fault applies, rolled per call (API) or per connection (network), "
+        "as toxiproxy's toxicity; 1 = always",
+    )
+    id: str = dataclasses.field(
+        default_factory=lambda: uuid.uuid4().hex[:12],
+        metadata={"help": "the fault's name (default: a new random one); remove it by this"},
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.probability <= 1.0:

@@ -6,7 +6,7 @@ import dataclasses
 from typing import ClassVar
 
 from orbit_sim.faults.effect import Effect, Piece
-from orbit_sim.faults.network import NetworkFault
+from orbit_sim.faults.network import StreamFault
 
 
 class Drop(Effect):
@@ -17,7 +17,7 @@ class Drop(Effect):
 
 
 @dataclasses.dataclass
-class Blackhole(NetworkFault):
+class Blackhole(StreamFault):
     kind: ClassVar[str] = "blackhole"
 
     def effect(self) -> Drop:

@@ -7,8 +7,9 @@ import dataclasses
 import random
 from typing import ClassVar
 
+from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect, Piece
-from orbit_sim.faults.network import NetworkFault, non_negative
+from orbit_sim.faults.network import StreamFault, non_negative
 
 
 @dataclasses.dataclass
@@ -30,10 +31,10 @@ class Delay(Effect):
 
 
 @dataclasses.dataclass
-class Latency(NetworkFault):
+class Latency(StreamFault):
     kind: ClassVar[str] = "latency"
-    ms: float = 100.0
-    jitter_ms: float = 0.0
+    ms: float = setting(100.0, "milliseconds every byte is late")
+    jitter_ms: float = setting(0.0, "up to this many milliseconds more or less, drawn per read")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -6,14 +6,15 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from orbit_sim.faults.network import NetworkFault, non_negative
+from orbit_sim.faults.base import setting
+from orbit_sim.faults.network import StreamFault, non_negative
 from orbit_sim.faults.reset_after import Cutoff
 
 
 @dataclasses.dataclass
-class LimitData(NetworkFault):
+class LimitData(StreamFault):
     kind: ClassVar[str] = "limit_data"
-    bytes: int = 0
+    bytes: int = setting(0, "bytes that pass before the close")
 
     def __post_init__(self) -> None:
         super().__post_init__()

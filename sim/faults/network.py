@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from orbit_sim.faults.base import Fault
+from orbit_sim.faults.base import Fault, setting
 
 if TYPE_CHECKING:
     from orbit_sim.faults.effect import Effect
@@ -66,20 +66,35 @@ class GatewayFault(Fault):
 
 @dataclasses.dataclass
 class NetworkFault(GatewayFault):
-    leg: int = 2
-    direction: str = "both"
-    # Only this tunnel's connections (every tunnel when empty).
-    tunnel: str | None = None
+    """A fault on one leg of a tunnel's connections (its handshake, or its bytes)."""
+
+    leg: int = setting(2, "1 app -> initiator AP, 2 WAN between the APs, 3 listener AP -> app")
+    tunnel: str | None = setting(None, "only this tunnel's connections (default: every tunnel)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.leg not in LEGS:
             raise ValueError(f"leg must be 1, 2 or 3, not {self.leg!r}")
+
+    def applies_to(self, tunnel_id: str, leg: int, direction: str | None = None) -> bool:
+        return self.leg == leg and (not self.tunnel or self.tunnel == tunnel_id)
+
+
+@dataclasses.dataclass
+class StreamFault(NetworkFault):
+    """A fault on the bytes of one leg, in one direction or both."""
+
+    direction: str = setting(
+        "both", "upstream (initiating app -> listening app), downstream, or both"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
 
     def applies_to(self, tunnel_id: str, leg: int, direction: str | None = None) -> bool:
-        if self.leg != leg or (self.tunnel and self.tunnel != tunnel_id):
+        if not super().applies_to(tunnel_id, leg):
             return False
         return direction is None or self.direction in ("both", direction)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
+from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect, Piece
-from orbit_sim.faults.network import NetworkFault, non_negative
+from orbit_sim.faults.network import StreamFault, non_negative
 
 
 @dataclasses.dataclass
@@ -35,9 +36,9 @@ class Cutoff(Effect):
 
 
 @dataclasses.dataclass
-class ResetAfter(NetworkFault):
+class ResetAfter(StreamFault):
     kind: ClassVar[str] = "reset_after"
-    bytes: int = 0
+    bytes: int = setting(0, "bytes that pass before the reset")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -8,8 +8,9 @@ import dataclasses
 import random
 from typing import ClassVar
 
+from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect, Piece
-from orbit_sim.faults.network import NetworkFault, non_negative
+from orbit_sim.faults.network import StreamFault, non_negative
 
 
 @dataclasses.dataclass
@@ -32,11 +33,11 @@ class Slices(Effect):
 
 
 @dataclasses.dataclass
-class Slicer(NetworkFault):
+class Slicer(StreamFault):
     kind: ClassVar[str] = "slicer"
-    average_size: int = 64
-    size_variation: int = 0
-    delay_us: int = 0
+    average_size: int = setting(64, "average bytes per slice")
+    size_variation: int = setting(0, "slices are average_size ± up to this many bytes")
+    delay_us: int = setting(0, "microseconds between slices")
 
     def __post_init__(self) -> None:
         super().__post_init__()

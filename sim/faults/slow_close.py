@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
+from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect
-from orbit_sim.faults.network import NetworkFault, non_negative
+from orbit_sim.faults.network import StreamFault, non_negative
 
 
 @dataclasses.dataclass
@@ -16,9 +17,9 @@ class HeldClose(Effect):
 
 
 @dataclasses.dataclass
-class SlowClose(NetworkFault):
+class SlowClose(StreamFault):
     kind: ClassVar[str] = "slow_close"
-    ms: float = 1000.0
+    ms: float = setting(1000.0, "milliseconds the end of stream (FIN) is held back")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
+from orbit_sim.faults.base import setting
 from orbit_sim.faults.network import HandshakePlan, NetworkFault
 
 
 @dataclasses.dataclass
 class StallHandshake(NetworkFault):
     kind: ClassVar[str] = "stall_handshake"
-    leg: int = 1
+    leg: int = setting(1, "the leg whose handshake (1, 2, 3)")
 
     def on_handshake(self, plan: HandshakePlan) -> None:
         plan.stall = True

@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
+from orbit_sim.faults.base import setting
 from orbit_sim.faults.blackhole import Drop
-from orbit_sim.faults.network import NetworkFault, non_negative
+from orbit_sim.faults.network import StreamFault, non_negative
 
 
 @dataclasses.dataclass
@@ -22,9 +23,9 @@ class DropThenClose(Drop):
 
 
 @dataclasses.dataclass
-class Timeout(NetworkFault):
+class Timeout(StreamFault):
     kind: ClassVar[str] = "timeout"
-    ms: float = 1000.0
+    ms: float = setting(1000.0, "milliseconds until the connection closes (0: never)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
