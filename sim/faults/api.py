@@ -69,13 +69,13 @@ class _RouteFault(Fault):
     )
     service: str | None = setting(None, "only calls to this service: auth, transfer or gcs")
     method: str | None = setting(None, "only calls with this HTTP method")
-    count: int = setting(1, "how many calls fail, then the fault is removed (0: until removed)")
+    count: int = setting(
+        1, "how many calls fail, then the fault is removed (0: until removed)", minimum=0
+    )
     fired: int = dataclasses.field(default=0, metadata={"state": True})
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.count < 0:
-            raise ValueError("count must be >= 0 (0: until removed)")
         _check_selection(self.route, self.service, self.method)
 
     def matches(self, request: Request, route: Route) -> bool:

@@ -33,12 +33,7 @@ class RateLimit(Effect):
 @dataclasses.dataclass
 class Bandwidth(StreamFault):
     kind: ClassVar[str] = "bandwidth"
-    kib_per_s: float = setting(1024.0, "the most KiB per second the leg carries")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.kib_per_s <= 0:
-            raise ValueError("bandwidth kib_per_s must be > 0")
+    kib_per_s: float = setting(1024.0, "the most KiB per second the leg carries", above=0)
 
     def effect(self) -> RateLimit:
         return RateLimit(self.kib_per_s * 1024.0)

@@ -21,9 +21,42 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound="Fault")
 
 
-def setting(default: Any, help: str) -> Any:
-    """A fault's setting: its default, and the line the reference page shows for it."""
-    return dataclasses.field(default=default, metadata={"help": help})
+def setting(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[Any, ...] | None = None,
+    minimum: float | None = None,
+    above: float | None = None,
+    maximum: float | None = None,
+) -> Any:
+    """A fault's setting: its default, the line the reference page shows for it, and the
+    values it accepts (checked when the fault is made, whichever way it is made)."""
+    bounds = {"choices": choices, "minimum": minimum, "above": above, "maximum": maximum}
+    metadata = {"help": help, **{k: v for k, v in bounds.items() if v is not None}}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "str": (str,)}
+
+
+def _check(name: str, value: Any, field: dataclasses.Field[Any]) -> None:
+    """Refuse a value of the wrong type or outside the setting's bounds, saying which."""
+    options = str(field.type).replace(" ", "").split("|")
+    if value is None and "None" in options:
+        return
+    wanted = _TYPES.get(options[0])
+    if wanted and (isinstance(value, bool) or not isinstance(value, wanted)):
+        raise ValueError(f"{name} must be of type {options[0]}, not {value!r}")
+    meta = field.metadata
+    if "choices" in meta and value not in meta["choices"]:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, meta['choices']))}")
+    if "minimum" in meta and value < meta["minimum"]:
+        raise ValueError(f"{name} must be >= {meta['minimum']}, not {value}")
+    if "above" in meta and value <= meta["above"]:
+        raise ValueError(f"{name} must be > {meta['above']}, not {value}")
+    if "maximum" in meta and value > meta["maximum"]:
+        raise ValueError(f"{name} must be <= {meta['maximum']}, not {value}")
 
 
 @dataclasses.dataclass
@@ -35,6 +68,8 @@ class Fault:
         1.0,
         "chance the fault applies, rolled per call (API) or per connection (network), "
         "as toxiproxy's toxicity; 1 = always",
+        minimum=0,
+        maximum=1,
     )
     id: str = dataclasses.field(
         default_factory=lambda: uuid.uuid4().hex[:12],
@@ -42,8 +77,8 @@ class Fault:
     )
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError("probability must be between 0 and 1")
+        for field in self.setting_fields():
+            _check(field.name, getattr(self, field.name), field)
 
     def roll(self) -> bool:
         return self.probability >= 1.0 or random.random() < self.probability

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect, Piece
-from orbit_sim.faults.network import StreamFault, non_negative
+from orbit_sim.faults.network import StreamFault
 
 
 @dataclasses.dataclass
@@ -33,12 +33,10 @@ class Delay(Effect):
 @dataclasses.dataclass
 class Latency(StreamFault):
     kind: ClassVar[str] = "latency"
-    ms: float = setting(100.0, "milliseconds every byte is late")
-    jitter_ms: float = setting(0.0, "up to this many milliseconds more or less, drawn per read")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        non_negative(ms=self.ms, jitter_ms=self.jitter_ms)
+    ms: float = setting(100.0, "milliseconds every byte is late", minimum=0)
+    jitter_ms: float = setting(
+        0.0, "up to this many milliseconds more or less, drawn per read", minimum=0
+    )
 
     def effect(self) -> Delay:
         return Delay(self.ms / 1000.0, self.jitter_ms / 1000.0)

@@ -7,18 +7,14 @@ import dataclasses
 from typing import ClassVar
 
 from orbit_sim.faults.base import setting
-from orbit_sim.faults.network import StreamFault, non_negative
+from orbit_sim.faults.network import StreamFault
 from orbit_sim.faults.reset_after import Cutoff
 
 
 @dataclasses.dataclass
 class LimitData(StreamFault):
     kind: ClassVar[str] = "limit_data"
-    bytes: int = setting(0, "bytes that pass before the close")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        non_negative(bytes=self.bytes)
+    bytes: int = setting(0, "bytes that pass before the close", minimum=0)
 
     def effect(self) -> Cutoff:
         return Cutoff(self.bytes, clean=True)

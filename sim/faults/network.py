@@ -68,13 +68,10 @@ class GatewayFault(Fault):
 class NetworkFault(GatewayFault):
     """A fault on one leg of a tunnel's connections (its handshake, or its bytes)."""
 
-    leg: int = setting(2, "1 app -> initiator AP, 2 WAN between the APs, 3 listener AP -> app")
+    leg: int = setting(
+        2, "1 app -> initiator AP, 2 WAN between the APs, 3 listener AP -> app", choices=LEGS
+    )
     tunnel: str | None = setting(None, "only this tunnel's connections (default: every tunnel)")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.leg not in LEGS:
-            raise ValueError(f"leg must be 1, 2 or 3, not {self.leg!r}")
 
     def applies_to(self, tunnel_id: str, leg: int, direction: str | None = None) -> bool:
         return self.leg == leg and (not self.tunnel or self.tunnel == tunnel_id)
@@ -85,22 +82,12 @@ class StreamFault(NetworkFault):
     """A fault on the bytes of one leg, in one direction or both."""
 
     direction: str = setting(
-        "both", "upstream (initiating app -> listening app), downstream, or both"
+        "both",
+        "upstream (initiating app -> listening app), downstream, or both",
+        choices=DIRECTIONS,
     )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
 
     def applies_to(self, tunnel_id: str, leg: int, direction: str | None = None) -> bool:
         if not super().applies_to(tunnel_id, leg):
             return False
         return direction is None or self.direction in ("both", direction)
-
-
-def non_negative(**values: float) -> None:
-    """Refuse negative settings with the setting's name."""
-    for name, value in values.items():
-        if value < 0:
-            raise ValueError(f"{name} must be >= 0, not {value}")

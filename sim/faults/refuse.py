@@ -12,13 +12,13 @@ import dataclasses
 from typing import ClassVar
 
 from orbit_sim.faults.base import setting
-from orbit_sim.faults.network import HandshakePlan, ListeningPort, NetworkFault
+from orbit_sim.faults.network import LEGS, HandshakePlan, ListeningPort, NetworkFault
 
 
 @dataclasses.dataclass
 class Refuse(NetworkFault):
     kind: ClassVar[str] = "refuse"
-    leg: int = setting(1, "the leg whose handshake (1, 2, 3)")
+    leg: int = setting(1, "the leg whose handshake (1, 2, 3)", choices=LEGS)
 
     def on_handshake(self, plan: HandshakePlan) -> None:
         plan.refuse = True

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect, Piece
-from orbit_sim.faults.network import StreamFault, non_negative
+from orbit_sim.faults.network import StreamFault
 
 
 @dataclasses.dataclass
@@ -38,11 +38,7 @@ class Cutoff(Effect):
 @dataclasses.dataclass
 class ResetAfter(StreamFault):
     kind: ClassVar[str] = "reset_after"
-    bytes: int = setting(0, "bytes that pass before the reset")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        non_negative(bytes=self.bytes)
+    bytes: int = setting(0, "bytes that pass before the reset", minimum=0)
 
     def effect(self) -> Cutoff:
         return Cutoff(self.bytes)

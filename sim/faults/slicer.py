@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect, Piece
-from orbit_sim.faults.network import StreamFault, non_negative
+from orbit_sim.faults.network import StreamFault
 
 
 @dataclasses.dataclass
@@ -35,14 +35,15 @@ class Slices(Effect):
 @dataclasses.dataclass
 class Slicer(StreamFault):
     kind: ClassVar[str] = "slicer"
-    average_size: int = setting(64, "average bytes per slice")
-    size_variation: int = setting(0, "slices are average_size ± up to this many bytes")
-    delay_us: int = setting(0, "microseconds between slices")
+    average_size: int = setting(64, "average bytes per slice", minimum=1)
+    size_variation: int = setting(
+        0, "slices are average_size ± up to this many bytes (less than average_size)", minimum=0
+    )
+    delay_us: int = setting(0, "microseconds between slices", minimum=0)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        non_negative(size_variation=self.size_variation, delay_us=self.delay_us)
-        if not 0 <= self.size_variation < self.average_size:
+        if self.size_variation >= self.average_size:
             raise ValueError("slicer needs 0 <= size_variation < average_size")
 
     def effect(self) -> Slices:

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from orbit_sim.faults.base import setting
 from orbit_sim.faults.effect import Effect
-from orbit_sim.faults.network import StreamFault, non_negative
+from orbit_sim.faults.network import StreamFault
 
 
 @dataclasses.dataclass
@@ -19,11 +19,7 @@ class HeldClose(Effect):
 @dataclasses.dataclass
 class SlowClose(StreamFault):
     kind: ClassVar[str] = "slow_close"
-    ms: float = setting(1000.0, "milliseconds the end of stream (FIN) is held back")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        non_negative(ms=self.ms)
+    ms: float = setting(1000.0, "milliseconds the end of stream (FIN) is held back", minimum=0)
 
     def effect(self) -> HeldClose:
         return HeldClose(self.ms / 1000.0)

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from orbit_sim.faults.base import setting
 from orbit_sim.faults.blackhole import Drop
-from orbit_sim.faults.network import StreamFault, non_negative
+from orbit_sim.faults.network import StreamFault
 
 
 @dataclasses.dataclass
@@ -25,11 +25,7 @@ class DropThenClose(Drop):
 @dataclasses.dataclass
 class Timeout(StreamFault):
     kind: ClassVar[str] = "timeout"
-    ms: float = setting(1000.0, "milliseconds until the connection closes (0: never)")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        non_negative(ms=self.ms)
+    ms: float = setting(1000.0, "milliseconds until the connection closes (0: never)", minimum=0)
 
     def effect(self) -> DropThenClose:
         return DropThenClose(self.ms / 1000.0)
