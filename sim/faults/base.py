@@ -166,7 +166,7 @@ def _convert(key: str, raw: str, annotation: Any) -> Any:
 
 
 class FaultSet:
-    """The faults active in one simulator: add/remove/clear/find, and API interception."""
+    """The faults active in one simulator: add/remove/clear/list, and API interception."""
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim

@@ -1,8 +1,8 @@
 """Each network fault proves its effect on a real tunnel connection (SPEC 5.4).
 
-Bounds are one-sided where a loaded machine could only make things slower: latency is
-at least what was configured; a bandwidth cap is checked within ±20 % over a transfer
-long enough that set-up costs do not matter.
+Bounds are one-sided, in the direction a loaded machine can not cross: latency is at
+least what was configured; a capped transfer is no faster than the cap (+20 % for the
+first slice's burst). How close to the cap it gets is benchmarks/bench_faults.py's.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def test_bandwidth_cap_upstream(tls_streams: StreamWorld) -> None:
         sock.shutdown(socket.SHUT_WR)
         assert sock.recv(64) == hashlib.sha256(data).digest()  # sent once all has arrived
         rate = len(data) / (time.monotonic() - start)
-    assert 0.8 * cap <= rate <= 1.2 * cap, f"{rate / 1024:.0f} KiB/s under a {cap / 1024:.0f} cap"
+    assert rate <= 1.2 * cap, f"{rate / 1024:.0f} KiB/s under a {cap / 1024:.0f} cap"
 
 
 def test_bandwidth_cap_downstream(tls_streams: StreamWorld) -> None:
@@ -126,7 +126,7 @@ def test_bandwidth_cap_downstream(tls_streams: StreamWorld) -> None:
             received += len(chunk)
         rate = received / (time.monotonic() - start)
     assert received == len(data)
-    assert 0.8 * cap <= rate <= 1.2 * cap, f"{rate / 1024:.0f} KiB/s under a {cap / 1024:.0f} cap"
+    assert rate <= 1.2 * cap, f"{rate / 1024:.0f} KiB/s under a {cap / 1024:.0f} cap"
 
 
 def test_reset_after_downstream_bytes_on_arrow_1(streams: StreamWorld) -> None:
