@@ -25,7 +25,7 @@ from typing import Any
 from report import Figure, record  # benchmarks/report.py, beside this script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.sim.streams.apps import ListenerApp, gsla_connect, hold  # noqa: E402
+from tests.sim.streams.apps import ListenerApp, digest, gsla_connect, hold  # noqa: E402
 from tests.sim.streams.conftest import StreamWorld, TunnelRig, _stream_world  # noqa: E402
 
 
@@ -135,6 +135,29 @@ def slicer(w: StreamWorld) -> None:
             "slicer 1024 ± 256 B, 200 µs apart: reads for one 64 KiB write "
             f"(no fault: {reads['no fault'][0]}; median read {median:.0f} B)",
             str(count),
+        )
+    )
+
+
+def bandwidth(w: StreamWorld) -> None:
+    rig = w.tunnel(ListenerApp(behaviour=digest))
+    cap = 2048 * 1024
+    data = os.urandom(3 << 20)
+    spec = f"bandwidth:leg=2,direction=upstream,kib_per_s={cap // 1024}"
+    with faulted(w, spec), connect(rig) as sock:
+        start = time.perf_counter()
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        assert len(sock.recv(64)) == 32  # the digest comes once everything arrived
+        rate = len(data) / (time.perf_counter() - start)
+    print(f"  bandwidth 2048 KiB/s           3 MiB upstream at {rate / 1024:.0f} KiB/s")
+    record(
+        Figure(
+            "faults",
+            "bandwidth 2048 KiB/s on leg 2: rate of a 3 MiB upstream transfer / the cap",
+            f"{rate / cap:.2f}x",
+            "0.8-1.2x",
+            0.8 <= rate / cap <= 1.2,
         )
     )
 
@@ -259,14 +282,37 @@ def setup_cost(w: StreamWorld, connections: int) -> None:
         median, p99 = figures[label]
         print(f"  {label:32} set-up median {ms(median):>8}   p99 {ms(p99):>8}")
     with_faults, base = figures["10 faults, none for this tunnel"], figures["no fault"]
+    cost = {n: fault_model_cost(w, rig.id, specs[:n]) for n in (0, len(specs))}
+    print(
+        f"  asking the fault model, per connection (3 handshakes, 4 pumps): "
+        f"{cost[0] * 1e6:.1f} µs with no fault, {cost[len(specs)] * 1e6:.1f} µs with 10"
+    )
     record(
         Figure(
             "faults",
-            "set-up with 10 faults active / with none, median (same process as the apps: "
-            f"{ms(with_faults[0])} / {ms(base[0])})",
-            f"{with_faults[0] / base[0]:.2f}x",
+            "asking the fault model per connection with 10 faults active (no fault: "
+            f"{cost[0] * 1e6:.1f} µs; set-up median {ms(with_faults[0])} vs {ms(base[0])})",
+            f"{cost[len(specs)] * 1e6:.1f} µs",
         )
     )
+
+
+def fault_model_cost(w: StreamWorld, tunnel_id: str, specs: list[str], n: int = 5000) -> float:
+    """CPU seconds of what the access points ask the faults for one connection."""
+    from orbit_sim.streams.faults import DOWNSTREAM, UPSTREAM, ConnectionFaults
+    from orbit_sim.streams.placement import INITIATOR_LEGS, LISTENER_LEGS
+
+    with faulted(w, *specs):
+        board = w.gateway.board
+        start = time.process_time()
+        for _ in range(n):
+            faults = ConnectionFaults(board, tunnel_id)
+            for leg in (1, 2, 3):
+                faults.handshake(leg)
+            for up, down in (INITIATOR_LEGS, LISTENER_LEGS):
+                faults.chain_source(up, UPSTREAM)()
+                faults.chain_source(down, DOWNSTREAM)()
+        return (time.process_time() - start) / n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     with world() as w:
         print("latency jitter (leg 2, both directions):")
         jitter(w, args.rounds)
+        print("bandwidth (leg 2, upstream):")
+        bandwidth(w)
         print("slicer (leg 3, upstream):")
         slicer(w)
         print("limit_data vs reset_after (leg 3, upstream, 100000 B):")
