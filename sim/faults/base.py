@@ -175,6 +175,8 @@ class FaultSet:
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
+            if fault.id in self._faults:
+                raise ValueError(f"a fault with id {fault.id!r} exists already; remove it first")
             self._faults[fault.id] = fault
         return fault
 
