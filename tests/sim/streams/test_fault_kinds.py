@@ -189,3 +189,19 @@ def test_slow_close_holds_the_end_of_stream_not_the_bytes(
         sock.settimeout(10)
         assert sock.recv(1) == b""  # and then it arrives: a FIN, not a reset
         record_property("fin_after_ms", round((time.monotonic() - start) * 1000, 1))
+
+
+def test_probability_is_rolled_per_connection(tls_streams: StreamWorld) -> None:
+    """As toxiproxy's toxicity: some connections get the fault, the others pass untouched."""
+    rig = tls_streams.tunnel()
+    random.seed(14)
+    cut = 0
+    with fault(tls_streams, LimitData(leg=1, direction="downstream", bytes=1, probability=0.5)):
+        for _ in range(16):
+            with gsla_connect(rig.address, rig.id, rig.initiator) as sock:
+                sock.sendall(b"four")
+                sock.shutdown(socket.SHUT_WR)
+                echoed = recv_exactly(sock, 4)
+            assert echoed in (b"f", b"four")
+            cut += echoed == b"f"
+    assert 0 < cut < 16
