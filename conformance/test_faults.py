@@ -64,10 +64,13 @@ def test_listener_access_point_closed_mid_stream_ends_both_programs(streams_tunn
     assert client.poll() is None and server.poll() is None, t.debug_log("initiator")
 
     with _control(t) as control:
-        control.add_fault("close_listener:")
-    # Both ends see the connection end; neither hangs.
-    assert client.wait(30) is not None
-    assert server.wait(30) is not None
+        closed = control.add_fault("close_listener:")
+        try:
+            # Both ends see the connection end; neither hangs.
+            assert client.wait(30) is not None
+            assert server.wait(30) is not None
+        finally:  # the server may serve further tests
+            control.remove_fault(closed["id"])
 
 
 def test_revoked_secret_is_refused_and_the_log_says_why(streams_tunnel, procs) -> None:

@@ -22,7 +22,7 @@ from orbit_sim.faults.slow_close import SlowClose
 from orbit_sim.faults.timeout import Timeout
 
 from .apps import Behaviour, ListenerApp, gsla_connect, hold
-from .conftest import StreamWorld
+from .conftest import StreamWorld, TunnelRig
 from .test_faults import ended, fault, round_trip, wait_received
 
 
@@ -86,20 +86,17 @@ def test_slicer_pieces_are_bounded_and_spaced() -> None:
     assert [ready for ready, _ in out] == [1.0 + 0.002 * i for i in range(len(out))]
 
 
-@pytest.mark.parametrize(("leg", "direction"), [(1, "upstream"), (3, "downstream")])
-def test_slicer_cuts_one_write_into_many_reads(
-    tls_streams: StreamWorld, leg: int, direction: str
-) -> None:
-    sizes: list[int] = []
-    app = ListenerApp(behaviour=recording(sizes)) if direction == "upstream" else None
-    rig = tls_streams.tunnel(app)
-    data = random.randbytes(2000)
-    slicer = Slicer(leg=leg, direction=direction, average_size=100, delay_us=5000)
-    with fault(tls_streams, slicer), gsla_connect(rig.address, rig.id, rig.initiator) as sock:
+def one_write_reads(
+    world: StreamWorld, rig: TunnelRig, sizes: list[int], data: bytes, upstream: bool
+) -> int:
+    """Send `data` in one write; how many reads the far application needed."""
+    sizes.clear()
+    before = rig.app.received
+    with gsla_connect(rig.address, rig.id, rig.initiator) as sock:
         sock.sendall(data)
-        if direction == "upstream":
-            wait_received(rig.app, len(data))
-            assert rig.app.received == len(data)
+        if upstream:
+            wait_received(rig.app, before + len(data))
+            assert rig.app.received - before == len(data)
         else:
             got = b""
             while len(got) < len(data):
@@ -108,7 +105,23 @@ def test_slicer_cuts_one_write_into_many_reads(
                 sizes.append(len(chunk))
                 got += chunk
             assert got == data
-    assert len(sizes) > 1, "one write arrived in one read: not sliced"
+    return len(sizes)
+
+
+@pytest.mark.parametrize(("leg", "direction"), [(1, "upstream"), (3, "downstream")])
+def test_slicer_cuts_one_write_into_many_reads(
+    tls_streams: StreamWorld, leg: int, direction: str
+) -> None:
+    sizes: list[int] = []
+    upstream = direction == "upstream"
+    rig = tls_streams.tunnel(ListenerApp(behaviour=recording(sizes)) if upstream else None)
+    data = random.randbytes(2000)
+    slicer = Slicer(leg=leg, direction=direction, average_size=500, delay_us=40_000)
+    with fault(tls_streams, slicer):
+        # Slices 40 ms apart arrive as separate reads unless the reader stalls for the
+        # whole 120 ms; a busy machine gets three tries.
+        reads = [one_write_reads(tls_streams, rig, sizes, data, upstream) for _ in range(3)]
+    assert max(reads) > 1, f"one write arrived in one read each time: not sliced ({reads})"
 
 
 @pytest.mark.parametrize(
