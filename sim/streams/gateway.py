@@ -233,13 +233,12 @@ class StreamGateway:
                 closed = self.board.closes(ListeningPort(1, tunnel_id=point.id))
                 _listen(point.listener, not closed)
         for wan in wans:
-            port = ListeningPort(2, access_point_id=wan.access_point_id)
-            if self.board.closes(port) and not wan.listener.paused:
-                wan.listener.pause()
+            closed = self.board.closes(ListeningPort(2, access_point_id=wan.access_point_id))
+            if closed and not wan.listener.paused:
+                wan.listener.pause()  # before the relays go: a late relay start sees it
                 wan.close_all()
                 self.placement.far.thread.call(wan.far.close_all)
-            else:
-                _listen(wan.listener, not self.board.closes(port))
+            _listen(wan.listener, not closed)
 
 
 def _pair(point: TunnelPoint) -> tuple[str, str]:
