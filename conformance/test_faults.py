@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -63,10 +64,13 @@ def test_listener_access_point_closed_mid_stream_ends_both_programs(streams_tunn
     assert client.poll() is None and server.poll() is None, t.debug_log("initiator")
 
     with _control(t) as control:
-        control.add_fault("close_listener:")
-    # Both ends see the connection end; neither hangs.
-    assert client.wait(30) is not None
-    assert server.wait(30) is not None
+        closed = control.add_fault("close_listener:")
+        try:
+            # Both ends see the connection end; neither hangs.
+            assert client.wait(30) is not None
+            assert server.wait(30) is not None
+        finally:  # the server may serve further tests
+            control.remove_fault(closed["id"])
 
 
 def test_revoked_secret_is_refused_and_the_log_says_why(streams_tunnel, procs) -> None:
@@ -115,3 +119,54 @@ def test_slow_and_capped_links_keep_data_intact(streams_server, tmp_path: Path, 
     procs += [server, client]
     Output(client, data).result()
     assert sha256(received.result()) == sha256(data), t.debug_log("listener")
+
+
+def _fault_cli(server, *args: str) -> str:
+    """`orbit-sim fault ...` as a shell user runs it, against the running server."""
+    env = {**os.environ, "ORBIT_SIM_URL": server.env["ORBIT_SIM_URL"]}
+    argv = [sys.executable, "-m", "orbit_sim.cli", "fault", *args]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _nc_through(t, data: bytes, procs) -> tuple[bytes, subprocess.Popen[bytes]]:
+    """Stream `data` from an initiating nc to a listening nc; what arrived, and the server."""
+    server = t.listen(["nc.openbsd", "-l", str(t.listener_port)], stdout=PIPE, stdin=DEVNULL)
+    received = Output(server)
+    client = t.connect(
+        ["nc.openbsd", "-N", t.contact_host, str(t.contact_port)], stdin=PIPE, stderr=DEVNULL
+    )
+    procs += [server, client]
+    Output(client, data).result()
+    return received.result(), server
+
+
+def test_faults_from_the_shell_slicer_jitter_then_limit_data(
+    streams_server, tmp_path: Path, payload: bytes, procs
+) -> None:
+    need("nc.openbsd")
+    t = open_tunnel(streams_server, tmp_path)
+    added = _fault_cli(
+        streams_server,
+        "add",
+        "slicer:leg=3,direction=upstream,average_size=1400,size_variation=600",
+        "latency:leg=2,ms=3,jitter_ms=3",
+    )
+    assert _fault_cli(streams_server, "list") == added
+    try:
+        received, _ = _nc_through(t, payload, procs)
+        assert sha256(received) == sha256(payload), t.debug_log("listener")
+    finally:
+        _fault_cli(streams_server, "remove", *(line.split()[0] for line in added.splitlines()))
+
+    limit = 100_000
+    added = _fault_cli(streams_server, "add", f"limit_data:leg=1,direction=upstream,bytes={limit}")
+    try:
+        received, server = _nc_through(t, payload, procs)
+        # The listener sees a clean end of stream after exactly the limit.
+        assert received == payload[:limit], t.debug_log("initiator")
+        assert server.wait(30) == 0
+    finally:
+        _fault_cli(streams_server, "remove", added.split()[0])
+    assert _fault_cli(streams_server, "list") == ""

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from orbit_sim.fault_cli import fault
 from orbit_sim.faults import parse_fault_spec
 from orbit_sim.stack import running_simulator
 
@@ -25,6 +26,7 @@ def _parse_faults(specs: Sequence[str]) -> list[Any]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="orbit-globus", prog_name="orbit-sim")
 def cli() -> None:
     """orbit-sim: a stateful fake of Globus Auth, Transfer and GCS with stream access points."""
 
@@ -105,6 +107,9 @@ def _serve_until(
         stop.wait()
     finally:
         server.__exit__(None, None, None)
+
+
+cli.add_command(fault)
 
 
 @cli.command()

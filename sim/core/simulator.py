@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 TICK_INTERVAL = 0.25
 
 
-def _routers() -> dict[str, Router]:
+def build_routers() -> dict[str, Router]:
+    """Every service's routes (the same for every simulator)."""
     # Imported here so that service modules may import the Simulator for type hints.
     from orbit_sim.control.urls import build_router as control_router
     from orbit_sim.services.auth.urls import build_router as auth_router
@@ -40,7 +41,7 @@ class Simulator:
     """All simulated state and the one request entry point, `handle`.
 
     Sub-models: `clock`, `auth` (identities, clients, tokens), `transfer` (access points,
-    tunnels and the transfer data of engineer C's modules), `gcs` (endpoints and their LAN
+    tunnels and the transfer data), `gcs` (endpoints and their LAN
     secrets), `faults` (injected faults) and `gateway` (the stream gateway hook).
     `lock` serialises every state change; adapters may call `handle` from many threads.
     """
@@ -60,7 +61,7 @@ class Simulator:
         self.lan_auth = lan_auth
         # Signs id_tokens; one per Simulator, so a reset keeps the JWK clients cached.
         self.auth_signing_key = SigningKey()
-        self.routers: dict[str, Router] = _routers()
+        self.routers: dict[str, Router] = build_routers()
         self._with_world = world
         # The default world (ids of its clients, endpoints, access points, collections).
         self.world: World | None = None
@@ -129,11 +130,24 @@ class Simulator:
         while not self._stop_ticking.wait(TICK_INTERVAL):
             self.tick()
 
+    def now(self) -> float:
+        """The clock's current time (seconds since the epoch)."""
+        return self.clock.now()
+
     def advance(self, seconds: float) -> float:
         """Move the clock forward; due state changes happen before this returns."""
-        return self.clock.advance(seconds)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ValueError("'seconds' must be a number >= 0")
+        return self.clock.advance(float(seconds))
 
-    # -- control actions shared by the control API and in-process callers ------------------
+    # -- control actions: the control API's table (orbit_sim.control.api) exposes each ------
+
+    def state(self) -> dict[str, Any]:
+        """The clock, the tunnels, the faults and the default world's ids."""
+        from orbit_sim.control.state import state_document
+
+        with self.lock:
+            return state_document(self)
 
     def reset(self) -> None:
         """Forget all state and faults; rebuild the default world with the same ids."""
@@ -141,23 +155,31 @@ class Simulator:
             self.transfer.shutdown()
             self._build_state()
 
-    def stop_tunnel(self, tunnel_id: str) -> None:
+    def _tunnel_action(self, action: str, tunnel_id: str) -> dict[str, Any]:
         with self.lock:
-            self.transfer.stop_tunnel(self.transfer.get_tunnel(tunnel_id))
+            tunnel = self.transfer.get_tunnel(tunnel_id)
+            getattr(self.transfer, f"{action}_tunnel")(tunnel)
+            return {"id": tunnel.id, "state": tunnel.state, "initiator_port": tunnel.initiator_port}
 
-    def restart_tunnel(self, tunnel_id: str) -> None:
-        with self.lock:
-            self.transfer.restart_tunnel(self.transfer.get_tunnel(tunnel_id))
+    def stop_tunnel(self, tunnel_id: str) -> dict[str, Any]:
+        """Stop a tunnel as its owner would: `{id, state, initiator_port}` afterwards."""
+        return self._tunnel_action("stop", tunnel_id)
 
-    def expire_tunnel(self, tunnel_id: str) -> None:
-        with self.lock:
-            self.transfer.expire_tunnel(self.transfer.get_tunnel(tunnel_id))
+    def restart_tunnel(self, tunnel_id: str) -> dict[str, Any]:
+        """Restart a tunnel (a new initiator port): `{id, state, initiator_port}`."""
+        return self._tunnel_action("restart", tunnel_id)
+
+    def expire_tunnel(self, tunnel_id: str) -> dict[str, Any]:
+        """End a tunnel's lifetime now: `{id, state, initiator_port}` afterwards."""
+        return self._tunnel_action("expire", tunnel_id)
 
     def revoke_secret(self, secret_id: str) -> bool:
+        """Revoke a LAN secret; False when there is no such secret."""
         with self.lock:
             return self.gcs.revoke_lan_secret(secret_id)
 
     def expire_tokens(self, identity_id: str | None = None) -> int:
+        """Expire the access tokens (of one identity, or all); how many expired."""
         with self.lock:
             return self.auth.expire_tokens(identity_id)
 
@@ -176,6 +198,8 @@ class Simulator:
     ) -> dict[str, Any]:
         """Tokens as after an interactive login (default user and native app), with
         refresh tokens: the Auth token response document."""
+        if not scopes or not isinstance(scopes, str | list):
+            raise ValueError("'scopes' is required")
         with self.lock:
             identity_id = identity_id or (self.world.user_id if self.world else None)
             client_id = client_id or (self.world.native_client_id if self.world else None)
@@ -183,7 +207,7 @@ class Simulator:
                 raise ValueError("identity_id and client_id are needed without a default world")
             return self.auth.issue_tokens(identity_id, client_id, scopes, refresh_tokens=True)
 
-    # Transfer data (engineer C's model): the operations live in services/transfer/control.py.
+    # Transfer data: the operations live in services/transfer/control.py.
 
     def put_file(
         self,
@@ -235,20 +259,28 @@ class Simulator:
                 seconds_per_delete=seconds_per_delete,
             )
 
-    def add_fault(self, fault: Fault | str) -> Fault:
-        """Add a fault object or a spec string (`http:route=get_task,status=503`)."""
-        from orbit_sim.faults import parse_fault_spec
+    def add_fault(self, fault: Fault | str | dict[str, Any]) -> Fault:
+        """Add a fault: an object, a spec (`http:route=get_task,status=503`) or its JSON."""
+        from orbit_sim.faults import fault_from_json, parse_fault_spec
 
-        return self.faults.add(parse_fault_spec(fault) if isinstance(fault, str) else fault)
+        if isinstance(fault, str):
+            fault = parse_fault_spec(fault)
+        elif isinstance(fault, dict):
+            fault = fault_from_json(fault)
+        return self.faults.add(fault)
 
     def remove_fault(self, fault_id: str) -> bool:
+        """Remove a fault by id; False when there is no such fault."""
         return self.faults.remove(fault_id)
 
     def list_faults(self) -> list[Fault]:
+        """The active faults, oldest first."""
         return self.faults.list()
 
-    def clear_faults(self) -> None:
+    def clear_faults(self) -> list[Fault]:
+        """Remove every fault; the (empty) list of active faults."""
         self.faults.clear()
+        return self.faults.list()
 
     def close(self) -> None:
         """Close every tunnel's gateway resources (and the default gateway itself)."""

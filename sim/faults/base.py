@@ -2,8 +2,8 @@
 
 A fault is a small object with JSON-able settings (dataclass fields), a `kind` naming it in
 specs and in the control API, and an optional `probability`. API faults act on a request
-before it reaches its handler (`intercept`); network faults (orbit_sim.streams) are looked
-up by the stream gateway with `FaultSet.find`.
+before it reaches its handler (`intercept`); network faults (`network.py`) answer the stream
+gateway's questions about handshakes, bytes and listening ports.
 """
 
 from __future__ import annotations
@@ -21,14 +21,64 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound="Fault")
 
 
+def setting(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[Any, ...] | None = None,
+    minimum: float | None = None,
+    above: float | None = None,
+    maximum: float | None = None,
+) -> Any:
+    """A fault's setting: its default, the line the reference page shows for it, and the
+    values it accepts (checked when the fault is made, whichever way it is made)."""
+    bounds = {"choices": choices, "minimum": minimum, "above": above, "maximum": maximum}
+    metadata = {"help": help, **{k: v for k, v in bounds.items() if v is not None}}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "str": (str,)}
+
+
+def _check(name: str, value: Any, field: dataclasses.Field[Any]) -> None:
+    """Refuse a value of the wrong type or outside the setting's bounds, saying which."""
+    options = str(field.type).replace(" ", "").split("|")
+    if value is None and "None" in options:
+        return
+    wanted = _TYPES.get(options[0])
+    if wanted and (isinstance(value, bool) or not isinstance(value, wanted)):
+        raise ValueError(f"{name} must be of type {options[0]}, not {value!r}")
+    meta = field.metadata
+    if "choices" in meta and value not in meta["choices"]:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, meta['choices']))}")
+    if "minimum" in meta and value < meta["minimum"]:
+        raise ValueError(f"{name} must be >= {meta['minimum']}, not {value}")
+    if "above" in meta and value <= meta["above"]:
+        raise ValueError(f"{name} must be > {meta['above']}, not {value}")
+    if "maximum" in meta and value > meta["maximum"]:
+        raise ValueError(f"{name} must be <= {meta['maximum']}, not {value}")
+
+
 @dataclasses.dataclass
 class Fault:
     """Base of every fault. Subclasses are dataclasses whose fields are their settings."""
 
     kind: ClassVar[str] = ""
-    # Chance that the fault applies each time it could (1.0 = always).
-    probability: float = 1.0
-    id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
+    probability: float = setting(
+        1.0,
+        "chance the fault applies, rolled per call (API) or per connection (network), "
+        "as toxiproxy's toxicity; 1 = always",
+        minimum=0,
+        maximum=1,
+    )
+    id: str = dataclasses.field(
+        default_factory=lambda: uuid.uuid4().hex[:12],
+        metadata={"help": "the fault's name (default: a new random one); remove it by this"},
+    )
+
+    def __post_init__(self) -> None:
+        for field in self.setting_fields():
+            _check(field.name, getattr(self, field.name), field)
 
     def roll(self) -> bool:
         return self.probability >= 1.0 or random.random() < self.probability
@@ -47,24 +97,49 @@ class Fault:
         doc.update(dataclasses.asdict(self))
         return doc
 
+    def to_spec(self) -> str:
+        """The spec that makes this fault again: `kind:key=value,...` (settings that are
+        not their default, and not the id)."""
+        given = [
+            f"{f.name}={getattr(self, f.name)}"
+            for f in self.setting_fields()
+            if f.name != "id" and getattr(self, f.name) != f.default
+        ]
+        return f"{self.kind}:{','.join(given)}"
+
+    @classmethod
+    def setting_fields(cls) -> list[dataclasses.Field[Any]]:
+        """The settings a spec may give (state such as `fired` is not one)."""
+        return [f for f in dataclasses.fields(cls) if not f.metadata.get("state")]
+
+    @classmethod
+    def _unknown(cls, given: Any) -> ValueError | None:
+        names = [f.name for f in cls.setting_fields()]
+        unknown = sorted(set(given) - set(names))
+        if not unknown:
+            return None
+        which = ", ".join(repr(k) for k in unknown)
+        return ValueError(
+            f"unknown setting {which} for fault {cls.kind!r} (known: {', '.join(names)})"
+        )
+
     @classmethod
     def from_json(cls: type[F], doc: dict[str, Any]) -> F:
-        names = {f.name for f in dataclasses.fields(cls)}
         settings = {k: v for k, v in doc.items() if k != "kind"}
-        unknown = sorted(set(settings) - names)
-        if unknown:
-            raise ValueError(f"unknown setting(s) for fault {cls.kind!r}: {', '.join(unknown)}")
+        state = {f.name for f in dataclasses.fields(cls)} - {f.name for f in cls.setting_fields()}
+        error = cls._unknown(set(settings) - state)
+        if error:
+            raise error
         return cls(**settings)
 
     @classmethod
     def from_strings(cls: type[F], settings: dict[str, str]) -> F:
         """Build from spec strings (`key=value`), converting to each field's type."""
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        converted: dict[str, Any] = {}
-        for key, raw in settings.items():
-            if key not in fields:
-                raise ValueError(f"unknown setting {key!r} for fault {cls.kind!r}")
-            converted[key] = _convert(key, raw, fields[key].type)
+        error = cls._unknown(settings)
+        if error:
+            raise error
+        fields = {f.name: f for f in cls.setting_fields()}
+        converted = {k: _convert(k, raw, fields[k].type) for k, raw in settings.items()}
         return cls(**converted)
 
 
@@ -91,7 +166,7 @@ def _convert(key: str, raw: str, annotation: Any) -> Any:
 
 
 class FaultSet:
-    """The faults active in one simulator: add/remove/clear/find, and API interception."""
+    """The faults active in one simulator: add/remove/clear/list, and API interception."""
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
@@ -100,6 +175,8 @@ class FaultSet:
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
+            if fault.id in self._faults:
+                raise ValueError(f"a fault with id {fault.id!r} exists already; remove it first")
             self._faults[fault.id] = fault
         return fault
 
@@ -114,16 +191,6 @@ class FaultSet:
     def list(self) -> list[Fault]:
         with self._lock:
             return list(self._faults.values())
-
-    def find(self, kind: str | type[Fault] | None = None, **settings: Any) -> list[Fault]:
-        """Active faults of a kind whose settings equal the given ones."""
-        wanted = kind.kind if isinstance(kind, type) else kind
-        return [
-            fault
-            for fault in self.list()
-            if (wanted is None or fault.kind == wanted)
-            and all(getattr(fault, k, None) == v for k, v in settings.items())
-        ]
 
     def intercept(self, request: Request, route: Route) -> Response | None:
         """The first API fault's answer for this request, if any applies."""

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from orbit_sim.faults.effect import Effect, Piece
 from orbit_sim.faults.network import StreamFault
 
-if TYPE_CHECKING:
-    from orbit_sim.streams.shaping import Drop
+
+class Drop(Effect):
+    """Bytes go in, nothing comes out."""
+
+    def feed(self, pieces: list[Piece]) -> list[Piece]:
+        return []
 
 
 @dataclasses.dataclass
@@ -16,6 +21,4 @@ class Blackhole(StreamFault):
     kind: ClassVar[str] = "blackhole"
 
     def effect(self) -> Drop:
-        from orbit_sim.streams.shaping import Drop
-
         return Drop()

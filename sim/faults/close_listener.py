@@ -8,13 +8,16 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from orbit_sim.faults.base import Fault
+from orbit_sim.faults.base import setting
+from orbit_sim.faults.network import GatewayFault, ListeningPort
 
 
 @dataclasses.dataclass
-class CloseListener(Fault):
+class CloseListener(GatewayFault):
     kind: ClassVar[str] = "close_listener"
-    access_point: str | None = None
+    access_point: str | None = setting(None, "this listener access point (default: every one)")
 
-    def applies_to(self, access_point_id: str) -> bool:
-        return not self.access_point or self.access_point == access_point_id
+    def closes(self, port: ListeningPort) -> bool:
+        return port.leg == 2 and (
+            not self.access_point or self.access_point == port.access_point_id
+        )

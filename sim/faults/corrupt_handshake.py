@@ -9,10 +9,14 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from orbit_sim.faults.network import NetworkFault
+from orbit_sim.faults.base import setting
+from orbit_sim.faults.network import LEGS, HandshakePlan, NetworkFault
 
 
 @dataclasses.dataclass
 class CorruptHandshake(NetworkFault):
     kind: ClassVar[str] = "corrupt_handshake"
-    leg: int = 1
+    leg: int = setting(1, "the leg whose handshake (1, 2, 3)", choices=LEGS)
+
+    def on_handshake(self, plan: HandshakePlan) -> None:
+        plan.corrupt = True

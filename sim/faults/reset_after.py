@@ -1,27 +1,44 @@
-"""Reset after N bytes: the leg carries `bytes` bytes, then the connection is reset."""
+"""Reset after N bytes: the leg carries `bytes` bytes, then the connection is reset (RST)."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from orbit_sim.faults.base import setting
+from orbit_sim.faults.effect import Effect, Piece
 from orbit_sim.faults.network import StreamFault
 
-if TYPE_CHECKING:
-    from orbit_sim.streams.shaping import Cutoff
+
+@dataclasses.dataclass
+class Cutoff(Effect):
+    """Passes exactly `limit` bytes, then asks for the connection to end: reset, or
+    close (FIN) when `clean`."""
+
+    limit: int
+    clean: bool = False
+    _passed: int = dataclasses.field(default=0, init=False)
+
+    def feed(self, pieces: list[Piece]) -> list[Piece]:
+        out: list[Piece] = []
+        for ready, data in pieces:
+            room = self.limit - self._passed
+            if room <= 0:
+                break
+            out.append((ready, data[:room]))
+            self._passed += min(room, len(data))
+        if self._passed >= self.limit:
+            if self.clean:
+                self.close = True
+            else:
+                self.reset = True
+        return out
 
 
 @dataclasses.dataclass
 class ResetAfter(StreamFault):
     kind: ClassVar[str] = "reset_after"
-    bytes: int = 0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.bytes < 0:
-            raise ValueError("reset_after bytes must be >= 0")
+    bytes: int = setting(0, "bytes that pass before the reset", minimum=0)
 
     def effect(self) -> Cutoff:
-        from orbit_sim.streams.shaping import Cutoff
-
         return Cutoff(self.bytes)

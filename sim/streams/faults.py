@@ -1,4 +1,4 @@
-"""How the gateway sees the simulator's network faults.
+"""How the gateway sees the simulator's network faults: it asks, it never names a kind.
 
 The fault set changes from other threads; the gateway takes a snapshot when it changes
 (checked at each new connection and every few milliseconds) and numbers it, so a pump
@@ -11,10 +11,8 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from orbit_sim.faults.close_listener import CloseListener
-from orbit_sim.faults.network import NetworkFault, StreamFault
-
-from .shaping import Chain
+from orbit_sim.faults.effect import Chain, Effect
+from orbit_sim.faults.network import GatewayFault, HandshakePlan, ListeningPort
 
 FaultSource = Callable[[], Iterable[Any]]
 
@@ -23,12 +21,12 @@ DOWNSTREAM = "downstream"
 
 
 class FaultBoard:
-    """The current network faults, with a version number that changes with them."""
+    """The current gateway faults, with a version number that changes with them."""
 
     def __init__(self, source: FaultSource | None = None) -> None:
         self._source = source
         self.version = 0
-        self.faults: tuple[NetworkFault | CloseListener, ...] = ()
+        self.faults: tuple[GatewayFault, ...] = ()
 
     def set_source(self, source: FaultSource | None) -> None:
         self._source = source
@@ -37,9 +35,7 @@ class FaultBoard:
     def refresh(self) -> bool:
         """Re-read the fault set; True when it changed."""
         current = tuple(
-            f
-            for f in (self._source() if self._source else ())
-            if isinstance(f, NetworkFault | CloseListener)
+            f for f in (self._source() if self._source else ()) if isinstance(f, GatewayFault)
         )
         if tuple(map(id, current)) == tuple(map(id, self.faults)):
             return False
@@ -47,8 +43,9 @@ class FaultBoard:
         self.version += 1
         return True
 
-    def of_kind(self, kind: str) -> list[Any]:
-        return [f for f in self.faults if f.kind == kind]
+    def closes(self, port: ListeningPort) -> bool:
+        """Whether `port` must stop listening now."""
+        return any(f.closes(port) for f in self.faults)
 
 
 class ConnectionFaults:
@@ -59,39 +56,46 @@ class ConnectionFaults:
         self.tunnel_id = tunnel_id
         self._rolls: dict[str, bool] = {}
 
-    def _rolled(self, fault: NetworkFault) -> bool:
+    def _hits(self, leg: int, direction: str | None = None) -> list[GatewayFault]:
+        return [
+            f
+            for f in self._board.faults
+            if f.applies_to(self.tunnel_id, leg, direction) and self._rolled(f)
+        ]
+
+    def _rolled(self, fault: GatewayFault) -> bool:
         hit = self._rolls.get(fault.id)
         if hit is None:
             hit = self._rolls[fault.id] = random.random() < fault.probability
         return hit
 
-    def active(self, kind: str, leg: int) -> bool:
-        return any(
-            f.applies_to(self.tunnel_id, leg) and self._rolled(f) for f in self._board.of_kind(kind)
-        )
+    def handshake(self, leg: int) -> HandshakePlan:
+        """What the access point does in this connection's handshake on `leg`."""
+        plan = HandshakePlan()
+        for fault in self._hits(leg):
+            fault.on_handshake(plan)
+        return plan
 
     def chain_source(self, legs: Sequence[int], direction: str) -> Callable[[], Chain | None]:
-        """For one pump: the chain of the stream faults on `legs` in `direction`, kept
-        current as faults come and go (an effect keeps its state while its fault stays)."""
+        """For one pump: the chain of the effects on `legs` in `direction`, kept current
+        as faults come and go (an effect keeps its state while its fault stays)."""
         board = self._board
         seen = -1
         chain: Chain | None = None
-        effects: dict[str, Any] = {}
+        effects: dict[str, Effect] = {}
 
         def current() -> Chain | None:
             nonlocal seen, chain, effects
             if board.version == seen:
                 return chain
             seen = board.version
-            faults = [
-                f
-                for leg in legs
-                for f in board.faults
-                if isinstance(f, StreamFault)
-                and f.applies_to(self.tunnel_id, leg, direction)
-                and self._rolled(f)
-            ]
-            effects = {f.id: effects.get(f.id) or f.effect() for f in faults}
+            kept: dict[str, Effect] = {}
+            for leg in legs:
+                for fault in self._hits(leg, direction):
+                    effect = effects.get(fault.id) or fault.effect()
+                    if effect is not None:
+                        kept[fault.id] = effect
+            effects = kept
             chain = Chain(list(effects.values())) if effects else None
             return chain
 

@@ -6,7 +6,8 @@ Three ways to move bytes, picked per read:
 - copy: a TLS channel on either side: read into the loop's shared buffer, write at once,
   keep only what the peer did not take;
 - shaped: a fault applies: pieces wait in a queue until their time (latency, bandwidth),
-  may be dropped (blackhole), or end the connection after a byte count (reset).
+  may be dropped (blackhole), or end the connection after a byte count (reset, close),
+  at a deadline (timeout); a fault may also hold the half-close back (slow close).
 
 When `src` ends, whatever is queued is written and then `dst` is half-closed (SHUT_WR),
 which forwards the half-close. Errors end the pump; its relay decides what to close.
@@ -24,8 +25,9 @@ import termios
 from collections import deque
 from collections.abc import Callable
 
+from orbit_sim.faults.effect import Chain, Piece
+
 from .pipes import Pipe, PipePool
-from .shaping import Chain, Piece
 from .tlsio import TlsChannel
 
 SPLICE_FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
@@ -41,6 +43,10 @@ Stream = socket.socket | TlsChannel
 
 class ResetRequested(ConnectionResetError):
     """A fault asked for the connection to be reset."""
+
+
+class CloseRequested(ConnectionError):
+    """A fault asked for the connection to be closed (FIN, not RST)."""
 
 
 # What a pump reports when it ends: None for a clean end of stream.
@@ -84,6 +90,9 @@ class Pump:
         self._queued = 0
         self._chain: Chain | None = None
         self._timer: asyncio.TimerHandle | None = None
+        # A fault's: the connection's deadline, and a held half-close.
+        self._fault_timers: list[asyncio.TimerHandle] = []
+        self._fin_held = False
         self._reading = False
         self._writing = False
         self._eof = False
@@ -92,6 +101,7 @@ class Pump:
     # -- registration ---------------------------------------------------------------------
 
     def start(self) -> None:
+        self._adopt(self._chain_source())
         self._want_read(True)
         if self._tls_src:
             # Records read along with the handshake or preamble wait inside OpenSSL.
@@ -104,6 +114,8 @@ class Pump:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        for timer in self._fault_timers:
+            timer.cancel()
         if self._pipe is not None:
             self._pool.discard(self._pipe)
             self._pipe = None
@@ -142,9 +154,7 @@ class Pump:
 
     def _on_readable(self) -> None:
         try:
-            chain = self._chain_source()
-            if chain is not self._chain and self._in_pipe == 0 and not self._queue:
-                self._chain = chain
+            self._adopt(self._chain_source())
             if self._chain is None and self._plain and not self._queue:
                 self._splice_in()
             else:
@@ -155,6 +165,19 @@ class Pump:
             pass
         except OSError as exc:  # resets, broken pipes, TLS errors, a reset fault
             self._end(exc)
+
+    def _adopt(self, chain: Chain | None) -> None:
+        """Take up a changed chain between pieces (bytes already on their way keep theirs)."""
+        if chain is self._chain or self._in_pipe or self._queue:
+            return
+        self._chain = chain
+        for timer in self._fault_timers:
+            timer.cancel()
+        self._fault_timers.clear()
+        at = chain.deadline(self._loop.time()) if chain is not None else None
+        if at is not None:
+            ended = CloseRequested("closed by a fault")
+            self._fault_timers.append(self._loop.call_at(at, self._end, ended))
 
     def _splice_in(self) -> None:
         # Several rounds per wake-up: a loop iteration costs more than a splice.
@@ -302,9 +325,13 @@ class Pump:
             self._queue.popleft()
         else:
             self._want_write(self._blocked())
-        if self._chain is not None and self._chain.reset and not self._queue:
-            self._reset_once_sent()
-            return
+        if self._chain is not None and not self._queue:
+            if self._chain.reset:
+                self._reset_once_sent()
+                return
+            if self._chain.close:
+                self._end(CloseRequested("closed by a fault"))
+                return
         if not self._eof and (self._queued < HIGH_WATER if self._chain else not self._blocked()):
             self._want_read(True)
         self._finish_if_drained()
@@ -327,6 +354,11 @@ class Pump:
 
     def _finish_if_drained(self) -> None:
         if self._eof and not self._in_pipe and not self._blocked() and not self.done:
+            delay = self._chain.close_delay if self._chain is not None else 0.0
+            if delay and not self._fin_held:  # a fault holds the half-close back
+                self._fin_held = True
+                self._fault_timers.append(self._loop.call_later(delay, self._finish_if_drained))
+                return
             with contextlib.suppress(OSError):  # a peer already gone needs no FIN
                 self.dst.shutdown(socket.SHUT_WR)
             self._end(None)

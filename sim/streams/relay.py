@@ -14,7 +14,7 @@ import struct
 from collections.abc import Callable
 
 from .pipes import PipePool
-from .pump import ChainSource, Pump, Stream
+from .pump import ChainSource, CloseRequested, Pump, Stream
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
 log = logging.getLogger(__name__)
@@ -56,7 +56,9 @@ class Relay:
             pump.start()
 
     def _pump_ended(self, pump: Pump, error: BaseException | None) -> None:
-        if error is not None:
+        if isinstance(error, CloseRequested):
+            self.close()
+        elif error is not None:
             log.debug("relay reset after %s", type(error).__name__)
             self.close(reset=True)
         elif all(p.done for p in self.pumps):

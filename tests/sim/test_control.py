@@ -197,3 +197,40 @@ def test_a_handler_bug_is_a_logged_500_not_a_dropped_connection(
     reply = requests.get(handle.control_url + "/boom", timeout=5)
     assert reply.status_code == 500 and reply.json()["code"] == "InternalError"
     assert "simulated bug" in caplog.text
+
+
+def test_simcontrol_mirrors_the_simulators_control_methods() -> None:
+    import inspect
+
+    from orbit_sim.control.api import CONTROL_API
+
+    for call in CONTROL_API:
+        ours = inspect.signature(getattr(SimControl, call.name))
+        theirs = inspect.signature(getattr(Simulator, call.name))
+        assert list(ours.parameters) == list(theirs.parameters), call.name
+        assert inspect.getdoc(getattr(SimControl, call.name)) == inspect.getdoc(
+            getattr(Simulator, call.name)
+        )
+
+
+def test_control_refuses_unknown_fields_naming_the_known_ones(
+    served: tuple[ServerHandle, SimControl],
+) -> None:
+    import requests
+
+    handle, control = served
+    reply = requests.post(handle.control_url + "/clock/advance", json={"secs": 1}, timeout=5)
+    assert reply.status_code == 400
+    assert reply.json()["message"] == "unknown field(s) 'secs' for advance (known: seconds)"
+    reply = requests.post(handle.control_url + "/faults", json={}, timeout=5)
+    assert reply.status_code == 400 and "missing a required argument: 'fault'" in reply.text
+
+
+def test_fault_objects_travel_as_json(served: tuple[ServerHandle, SimControl]) -> None:
+    from orbit_sim.faults.latency import Latency
+
+    handle, control = served
+    added = control.add_fault(Latency(leg=3, direction="downstream", ms=5, jitter_ms=2))
+    assert handle.sim.list_faults() == [Latency(**{k: v for k, v in added.items() if k != "kind"})]
+    with pytest.raises(SimControlError, match="unknown route name 'nope'"):
+        control.add_fault("drop:route=nope")

@@ -96,6 +96,15 @@ def test_token_endpoint_faults_reach_the_auth_client(globus: Globus) -> None:
         ("http:colour=red", "unknown setting 'colour'"),
         ("http:status=abc", "invalid value for 'status'"),
         ("http:status=200", "status must be an HTTP error status"),
+        ("http:route=no_such_route", r"unknown route name 'no_such_route'.*get_task"),
+        ("drop:route=get_task,service=gcs", r"unknown route name 'get_task'.*create_lan_secret"),
+        ("http:service=ftp", r"unknown service 'ftp' \(known: auth, transfer, gcs\)"),
+        ("http:method=FETCH", r"unknown method 'FETCH'"),
+        ("latency:jitter=5", r"unknown setting 'jitter' for fault 'latency' \(known: .*jitter_ms"),
+        ("timeout:ms=-1", "ms must be >= 0"),
+        ("slicer:average_size=8,size_variation=8", "size_variation < average_size"),
+        ("limit_data:bytes=-5", "bytes must be >= 0"),
+        ("nope:x=1", r"\(known: http, drop, latency, bandwidth, slicer, reset_after, limit_data"),
     ],
 )
 def test_bad_fault_specs_say_why(spec: str, message: str) -> None:

@@ -1,8 +1,8 @@
-"""Control routes for the transfer data (no bearer token; loopback developer controls).
+"""Control operations on the transfer data (no bearer token; loopback developer controls).
 
 For a simulator in another process (`orbit-sim serve`), what in-process tests do through
 `sim.transfer_data`: put files into a collection, set a collection's quota, and read or
-set how fast tasks move. Registered in orbit_sim/control/urls.py:
+set how fast tasks move. Exposed by the control API's table (orbit_sim/control/api.py):
 
     POST /transfer/collections/{collection_id}/files  {"path", "content" | "size", "mtime"?}
     PUT  /transfer/collections/{collection_id}/quota  {"quota_bytes": int | null}
@@ -19,14 +19,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from orbit_sim.core.http import BadRequest, Request, Router
+from orbit_sim.core.http import BadRequest
 from orbit_sim.services.transfer.collections import transfer_data
 from orbit_sim.services.transfer.filesystem import VfsError
 
 if TYPE_CHECKING:
     from orbit_sim.core.simulator import Simulator
-
-RATE_FIELDS = ("bytes_per_second", "seconds_per_file", "seconds_per_delete")
 
 
 def _number(key: str, value: object, *, integer: bool = False) -> float | None:
@@ -109,41 +107,3 @@ def set_rates(
         if value is not None:
             setattr(rates, key, float(value))
     return asdict(rates)
-
-
-# -- HTTP handlers --------------------------------------------------------------------------
-
-
-def _put_file(sim: Simulator, request: Request) -> dict[str, Any]:
-    doc = request.json_object()
-    return put_file(
-        sim,
-        request.params["collection_id"],
-        doc.get("path"),
-        content=doc.get("content"),
-        size=doc.get("size"),
-        mtime=doc.get("mtime"),
-    )
-
-
-def _set_quota(sim: Simulator, request: Request) -> dict[str, Any]:
-    return set_quota(sim, request.params["collection_id"], request.json_object().get("quota_bytes"))
-
-
-def _get_rates(sim: Simulator, request: Request) -> dict[str, Any]:
-    return get_rates(sim)
-
-
-def _set_rates(sim: Simulator, request: Request) -> dict[str, Any]:
-    doc = request.json_object()
-    unknown = set(doc) - set(RATE_FIELDS)
-    if unknown:
-        raise BadRequest(f"unknown rate {sorted(unknown)[0]!r}; known: {', '.join(RATE_FIELDS)}")
-    return set_rates(sim, **doc)
-
-
-def register(router: Router) -> None:
-    router.add("POST", "/transfer/collections/{collection_id}/files", _put_file, auth=False)
-    router.add("PUT", "/transfer/collections/{collection_id}/quota", _set_quota, auth=False)
-    router.add("GET", "/transfer/rates", _get_rates, auth=False)
-    router.add("PUT", "/transfer/rates", _set_rates, auth=False)
