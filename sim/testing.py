@@ -186,21 +186,24 @@ def open_tunnel(
     restartable: bool = True,
     cs_ttl: int | None = None,
     env: Mapping[str, str] | None = None,
+    tunnel_id: str | None = None,
 ) -> StreamsTunnel:
     """Create a tunnel and initialize both sides with the real CLI, as the User Guide does.
 
-    `env` replaces `server.env` for both sides (e.g. another identity's client id/secret).
+    `env` replaces `server.env` for both sides (e.g. another identity's client id/secret);
+    with `tunnel_id`, that existing tunnel is initialized instead of a new one created.
     """
     server_env = server.env if env is None else env
     processes = ProcessGroups()
     listener = make_side("listener", root, server_env, processes)
     initiator = make_side("initiator", root, server_env, processes)
     port = listener_port or free_port()
-    create = ["tunnel", "create", server_env["ORBIT_SIM_INITIATOR_AP"]]
-    create += [server_env["ORBIT_SIM_LISTENER_AP"], "--lifetime-mins", str(lifetime_mins)]
-    if restartable:
-        create.append("--restartable")
-    tunnel_id = initiator.cli(*create).stdout.strip()
+    if tunnel_id is None:
+        create = ["tunnel", "create", server_env["ORBIT_SIM_INITIATOR_AP"]]
+        create += [server_env["ORBIT_SIM_LISTENER_AP"], "--lifetime-mins", str(lifetime_mins)]
+        if restartable:
+            create.append("--restartable")
+        tunnel_id = initiator.cli(*create).stdout.strip()
     listener.cli(
         "environment", "initialize", tunnel_id, "--listener-contact-string", f"127.0.0.1:{port}"
     )
@@ -251,10 +254,34 @@ class Tenant:
         }
 
     def auth_client(self) -> globus_sdk.ConfidentialAppAuthClient:
-        """A globus-sdk Auth client for this identity (the env's service URLs apply)."""
+        """A globus-sdk Auth client for this identity, talking to the server."""
         import globus_sdk
 
-        return globus_sdk.ConfidentialAppAuthClient(self.client_id, self.client_secret)
+        return globus_sdk.ConfidentialAppAuthClient(
+            self.client_id, self.client_secret, base_url=self.server.auth_url
+        )
+
+    def transfer_client(self) -> globus_sdk.TransferClient:
+        """A globus-sdk Transfer client acting as this identity, talking to the server."""
+        import globus_sdk
+
+        scopes = globus_sdk.TransferClient.scopes.all
+        authorizer = globus_sdk.ClientCredentialsAuthorizer(self.auth_client(), scopes)
+        return globus_sdk.TransferClient(authorizer=authorizer, base_url=self.server.transfer_url)
+
+    def create_tunnel(self, *, lifetime_mins: int = 60, restartable: bool = True) -> str:
+        """A new tunnel between the server's two access points, owned by this identity,
+        created through the Transfer API (no CLI process); returns its id."""
+        from globus_sdk.services.transfer import CreateTunnelData
+
+        env = self.server.env
+        data = CreateTunnelData(
+            env["ORBIT_SIM_INITIATOR_AP"],
+            env["ORBIT_SIM_LISTENER_AP"],
+            lifetime_mins=lifetime_mins,
+            restartable=restartable,
+        )
+        return str(self.transfer_client().create_tunnel(data)["data"]["id"])
 
 
 @contextlib.contextmanager
