@@ -157,8 +157,8 @@ def test_503_retries_sleep_on_the_virtual_clock(
             # globus-sdk honoured Retry-After twice, and both sleeps went to the clock
             assert sim_retry_sleeps == [7.0, 7.0]
             assert sim.clock.now() - before >= 14.0
-            statuses = [c.response.status_code for c in responses.calls if "tunnels" in c.request.url]
-            assert statuses == [503, 503, 200]
+            tunnels = [c for c in responses.calls if "tunnels" in c.request.url]
+            assert [c.response.status_code for c in tunnels] == [503, 503, 200]
         """
     )
     user_suite.runpytest(*mode).assert_outcomes(passed=1)
