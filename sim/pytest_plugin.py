@@ -157,12 +157,15 @@ def sim_server() -> Iterator[ServerHandle]:
     """A Simulator (virtual clock) on a loopback server; the value is its ServerHandle.
     Example::
 
+        import os
         import subprocess
 
         def test_cli_against_the_server(sim_server):
             listed = subprocess.run(
-                ["globus-streams", "tunnel", "list"], env=sim_server.env,
-                capture_output=True, text=True,
+                ["globus-streams", "tunnel", "list"],
+                env=os.environ | sim_server.env,
+                capture_output=True,
+                text=True,
             )
             assert listed.returncode == 0, listed.stderr
     """
@@ -188,8 +191,8 @@ def sim_server_env(
     def test_sdk_over_loopback(sim_server_env):
         world = sim_server_env.sim.world
         auth = globus_sdk.ConfidentialAppAuthClient(world.client_id, world.client_secret)
-        tokens = auth.oauth2_client_credentials_tokens()
-        assert tokens.by_resource_server
+        tokens = auth.oauth2_client_credentials_tokens(globus_sdk.TransferClient.scopes.all)
+        assert "transfer.api.globus.org" in tokens.by_resource_server
     """
     from orbit_sim.inprocess import record_loopback_calls
 
@@ -205,12 +208,10 @@ def streams_server() -> Iterator[ServerHandle]:
     """A Simulator with real stream access points (GSLA LAN legs, TLS WAN leg) on loopback.
     Example::
 
-        def test_a_fault_on_the_wan_leg(streams_server, tmp_path):
-            from orbit_sim.testing import open_tunnel
-
-            streams_server.sim.add_fault("latency:ms=50")
-            with open_tunnel(streams_server, tmp_path) as tunnel:
-                assert tunnel.contact_port > 0
+        def test_a_fault_on_the_wan_leg(streams_server):
+            fault = streams_server.sim.add_fault("latency:ms=50")
+            assert fault in streams_server.sim.list_faults()
+            # then orbit_sim.testing.open_tunnel(streams_server, tmp_path) and real programs
     """
     from orbit_sim.testing import running_simulator
 
