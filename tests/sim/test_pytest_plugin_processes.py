@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,19 @@ def test_a_test_killed_by_pytest_timeout_leaves_no_program_behind(tmp_path: Path
     assert result.returncode != 0 and "Timeout" in output, output
     assert [p.name for p in pids_dir.iterdir()] == ["timed-out"]
     assert _leftovers(pids_dir) == {}
+
+
+def test_kill_all_ends_what_the_programs_started_too() -> None:
+    from orbit_sim.process_groups import ProcessGroups
+
+    with ProcessGroups() as groups:
+        # A shell whose two children would hold its stdout pipe after the shell is gone.
+        proc = groups.spawn(["sh", "-c", "sleep 300 & sleep 300 & wait"], stdout=subprocess.PIPE)
+        for _ in range(500):
+            if len(_live_members(proc.pid)) == 3:
+                break
+            time.sleep(0.01)
+        assert len(_live_members(proc.pid)) == 3
+    assert _live_members(proc.pid) == []
+    assert proc.stdout is not None and proc.stdout.closed
+    assert proc.returncode == -signal.SIGKILL
