@@ -338,14 +338,16 @@ def streams_tunnel_shared(
             client.communicate(b"hello", timeout=30)
             assert server.communicate(timeout=30)[0] == b"hello"
     """
-    from orbit_sim.testing import open_tunnel, tenant_on
+    from orbit_sim.testing import free_port, open_tunnel, tenant_on
 
     root = tmp_path_factory.mktemp("tunnel")
+    port = free_port()
     with tenant_on(streams_server_shared) as tenant:
-        # The tunnel through the API in this process: one CLI process fewer per test.
-        tunnel_id = tenant.create_tunnel()
+        # Created through the API in this process with its listener contact, the tunnel
+        # needs one CLI process fewer, and both sides initialize at once.
+        tunnel_id = tenant.create_tunnel(listener_port=port)
         with open_tunnel(
-            streams_server_shared, root, env=tenant.env, tunnel_id=tunnel_id
+            streams_server_shared, root, env=tenant.env, tunnel_id=tunnel_id, listener_port=port
         ) as tunnel:
             yield tunnel
 

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,27 +191,38 @@ def open_tunnel(
 ) -> StreamsTunnel:
     """Create a tunnel and initialize both sides with the real CLI, as the User Guide does.
 
-    `env` replaces `server.env` for both sides (e.g. another identity's client id/secret);
-    with `tunnel_id`, that existing tunnel is initialized instead of a new one created.
+    `env` replaces `server.env` for both sides (e.g. another identity's client id/secret).
+    With `tunnel_id`, that existing tunnel, created with its listener contact already at
+    127.0.0.1:`listener_port` (`Tenant.create_tunnel(listener_port=...)`), is initialized
+    instead: both sides at once, the listener side with `--listener`.
     """
+    if tunnel_id is not None and listener_port is None:
+        raise ValueError("open_tunnel(tunnel_id=...) needs the tunnel's listener_port")
     server_env = server.env if env is None else env
     processes = ProcessGroups()
     listener = make_side("listener", root, server_env, processes)
     initiator = make_side("initiator", root, server_env, processes)
     port = listener_port or free_port()
+    options = [arg for name in globus_contacts for arg in ("--globus-contact", name)]
+    if cs_ttl is not None:
+        options += ["--cs-ttl", str(cs_ttl)]
     if tunnel_id is None:
         create = ["tunnel", "create", server_env["ORBIT_SIM_INITIATOR_AP"]]
         create += [server_env["ORBIT_SIM_LISTENER_AP"], "--lifetime-mins", str(lifetime_mins)]
         if restartable:
             create.append("--restartable")
         tunnel_id = initiator.cli(*create).stdout.strip()
-    listener.cli(
-        "environment", "initialize", tunnel_id, "--listener-contact-string", f"127.0.0.1:{port}"
-    )
-    options = [arg for name in globus_contacts for arg in ("--globus-contact", name)]
-    if cs_ttl is not None:
-        options += ["--cs-ttl", str(cs_ttl)]
-    out = initiator.cli("environment", "initialize", tunnel_id, *options).stdout
+        contact = f"127.0.0.1:{port}"
+        listener.cli("environment", "initialize", tunnel_id, "--listener-contact-string", contact)
+        out = initiator.cli("environment", "initialize", tunnel_id, *options).stdout
+    else:
+        # The tunnel is ACTIVE already: neither side waits for the other.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            listening = pool.submit(
+                listener.cli, "environment", "initialize", tunnel_id, "--listener"
+            )
+            out = initiator.cli("environment", "initialize", tunnel_id, *options).stdout
+            listening.result()
     contact = next(line for line in out.splitlines() if "contact string is" in line)
     log_dir = root / "logs"
     log_dir.mkdir(exist_ok=True)
@@ -269,17 +281,29 @@ class Tenant:
         authorizer = globus_sdk.ClientCredentialsAuthorizer(self.auth_client(), scopes)
         return globus_sdk.TransferClient(authorizer=authorizer, base_url=self.server.transfer_url)
 
-    def create_tunnel(self, *, lifetime_mins: int = 60, restartable: bool = True) -> str:
+    def create_tunnel(
+        self,
+        *,
+        lifetime_mins: int = 60,
+        restartable: bool = True,
+        listener_port: int | None = None,
+    ) -> str:
         """A new tunnel between the server's two access points, owned by this identity,
-        created through the Transfer API (no CLI process); returns its id."""
+        created through the Transfer API (no CLI process); returns its id. With
+        `listener_port`, its listener contact is 127.0.0.1:`listener_port` from the start
+        (the tunnel is ACTIVE at once)."""
         from globus_sdk.services.transfer import CreateTunnelData
 
         env = self.server.env
+        contact = None
+        if listener_port is not None:
+            contact = {"listener_ip_address": "127.0.0.1", "listener_port": listener_port}
         data = CreateTunnelData(
             env["ORBIT_SIM_INITIATOR_AP"],
             env["ORBIT_SIM_LISTENER_AP"],
             lifetime_mins=lifetime_mins,
             restartable=restartable,
+            additional_fields=contact,
         )
         return str(self.transfer_client().create_tunnel(data)["data"]["id"])
 
