@@ -51,7 +51,7 @@ from pathlib import Path
 import pytest
 
 
-@pytest.mark.timeout(1, method="thread", func_only=True)  # ends pytest with os._exit
+@pytest.mark.timeout(6, method="thread", func_only=True)  # ends pytest with os._exit
 def test_times_out_with_a_listener_running(streams_tunnel):
     proc = streams_tunnel.listen(["nc", "-l", str(streams_tunnel.listener_port)])
     Path(os.environ["PIDS_DIR"], "timed-out").write_text(str(proc.pid))
