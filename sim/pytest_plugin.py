@@ -78,6 +78,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    value = config.getini(RETRY_SLEEPS_OPTION)
+    if value not in ("virtual", "real"):
+        raise pytest.UsageError(f"{RETRY_SLEEPS_OPTION} must be 'virtual' or 'real', not {value!r}")
+
+
 def _server_mode(config: pytest.Config) -> bool:
     flag = os.environ.get(SERVER_MODE_ENV, "").lower() in ("1", "true", "yes")
     return flag or bool(config.getoption("--orbit-sim-server", default=False))

@@ -174,3 +174,11 @@ def test_real_retry_sleeps_can_be_chosen(user_suite: pytest.Pytester) -> None:
     result = user_suite.runpytest("--orbit-sim-retry-sleeps=real")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*retry sleeps are real here*"])
+
+
+def test_a_bad_retry_sleeps_setting_is_one_clear_line(user_suite: pytest.Pytester) -> None:
+    user_suite.makeini("[pytest]\norbit_sim_retry_sleeps = sometimes\n")
+    result = user_suite.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*orbit_sim_retry_sleeps must be 'virtual' or 'real'*"])
+    assert "Traceback" not in result.stderr.str()
