@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:8} {slow:>15.1f}s {fast:>14.1f}s {slow / fast:>6.2f}x")
         print(f"         rounds: {per_test} {times[per_test]}, {shared} {times[shared]}")
         measure = f"{args.tests}-test {name} suite, {shared} (ref: {per_test} {slow:.1f} s)"
-        figures.append(Figure("plugin", measure, f"{fast:.1f} s ({slow / fast:.2f}x faster)"))
+        figures.append(Figure("plugin", measure, f"{fast:.1f} s (speed-up {slow / fast:.2f}x)"))
     record(*figures)
     return 0
 
