@@ -141,6 +141,8 @@ def state_reached(state: str, target: str) -> bool:
 
 def state_unreachable(state: str, target: str) -> bool:
     """True when a tunnel in `state` can never reach `target` (it would have to go back)."""
+    if state_reached(state, target):
+        return False
     if state in TUNNEL_STATES and target in TUNNEL_STATES:
         return TUNNEL_STATES.index(state) > TUNNEL_STATES.index(target)
     return state in FINISHED_STATES and state not in ("STOPPING", target)
@@ -153,6 +155,7 @@ def wait_for_state(
     timeout: float | None,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Tunnel:
     """Block until the tunnel is in `target`; a one-line error when it cannot be or times out."""
     tunnel = poll_tunnel(
@@ -161,6 +164,7 @@ def wait_for_state(
         lambda t: state_reached(t.state, target) or state_unreachable(t.state, target),
         timeout,
         sleep=sleep,
+        clock=clock,
     )
     if state_reached(tunnel.state, target):
         return tunnel
