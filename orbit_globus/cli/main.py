@@ -40,7 +40,7 @@ class StreamsGroup(click.Group):
 
 def exit_status_table() -> str:
     """The exit statuses for --help (click keeps a `\\b` paragraph as written)."""
-    rows = [f"  {int(code)}  {text}" for code, text in EXIT_CODE_HELP.items()]
+    rows = [f"  {int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items()]
     return "\b\nExit status:\n" + "\n".join(rows)
 
 
@@ -123,8 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.show()
         return err.exit_code
     except click.Abort:
-        show_error("aborted", 130, "aborted", as_json=_json_asked(None, args))
-        return 130
+        show_error(
+            "interrupted", ExitCode.INTERRUPTED, "interrupted", as_json=_json_asked(None, args)
+        )
+        return ExitCode.INTERRUPTED
     return result if isinstance(result, int) else 0
 
 

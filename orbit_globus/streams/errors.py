@@ -19,6 +19,7 @@ class ExitCode(enum.IntEnum):
     SERVICE = 5  # any other error answer from a service, after retries
     LOGIN = 6  # not logged in, credentials rejected, or a consent missing
     TIMEOUT = 7  # `tunnel wait` or `up` did not see the state in time
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 EXIT_CODE_HELP = {
@@ -31,6 +32,7 @@ EXIT_CODE_HELP = {
     ExitCode.SERVICE: "any other error answer from a service (after retries)",
     ExitCode.LOGIN: "not logged in, credentials rejected, or a consent missing",
     ExitCode.TIMEOUT: "timed out waiting for a tunnel state (tunnel wait, up)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
 # The `error` field of a JSON error: a stable name per exit status.
@@ -42,6 +44,7 @@ ERROR_KINDS = {
     ExitCode.SERVICE: "service_error",
     ExitCode.LOGIN: "login_required",
     ExitCode.TIMEOUT: "timeout",
+    ExitCode.INTERRUPTED: "interrupted",
 }
 
 
