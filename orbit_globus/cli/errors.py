@@ -30,7 +30,7 @@ class CliError(click.ClickException):
     ) -> None:
         super().__init__(_one_line(message))
         self.exit_code = int(exit_code)
-        self.kind = kind or ERROR_KINDS.get(self.exit_code, "error")  # type: ignore[call-overload]
+        self.kind = kind or ERROR_KINDS.get(self.exit_code, "error")
         self.as_json = False  # set by the group from the invocation's --format
 
     def show(self, file: object = None) -> None:

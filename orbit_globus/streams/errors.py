@@ -36,7 +36,7 @@ EXIT_CODE_HELP = {
 }
 
 # The `error` field of a JSON error: a stable name per exit status.
-ERROR_KINDS = {
+ERROR_KINDS: dict[int, str] = {
     ExitCode.BAD_INPUT: "bad_input",
     ExitCode.USAGE: "usage",
     ExitCode.UNREACHABLE: "unreachable",
