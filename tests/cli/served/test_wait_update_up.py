@@ -26,6 +26,12 @@ def test_update_changes_label_and_lifetime(listener, tunnel):
     assert shown["attributes"]["lifetime_mins"] == 45
 
 
+def test_a_shorter_lifetime_ends_the_tunnel_sooner(listener, tunnel, control):
+    listener.ok("tunnel", "update", tunnel, "--lifetime-mins", "2")
+    control.advance(121)  # past the new lifetime, well within the old one (20 min)
+    assert listener.ok("tunnel", "wait", tunnel, "--state", "STOPPED", "--timeout", "30")
+
+
 def test_wait_returns_when_the_control_api_stops_the_tunnel(listener, tunnel, control):
     listener.ok("environment", "initialize", tunnel, "--listener-contact-string", "127.0.0.1:9")
     # -vv logs each request: the first GET shows that the wait is under way, on ACTIVE.
