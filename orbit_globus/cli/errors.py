@@ -26,21 +26,31 @@ class CliError(click.ClickException):
     """A failure the user can act on; `show()` prints it as text or JSON."""
 
     def __init__(
-        self, message: str, exit_code: int = ExitCode.BAD_INPUT, *, kind: str | None = None
+        self,
+        message: str,
+        exit_code: int = ExitCode.BAD_INPUT,
+        *,
+        kind: str | None = None,
+        details: dict[str, object] | None = None,
     ) -> None:
         super().__init__(_one_line(message))
         self.exit_code = int(exit_code)
         self.kind = kind or ERROR_KINDS.get(self.exit_code, "error")
+        self.details = details or {}  # JSON only: a service's http_status, code, request_id
         self.as_json = False  # set by the group from the invocation's --format
 
     def show(self, file: object = None) -> None:
-        show_error(self.format_message(), self.exit_code, self.kind, as_json=self.as_json)
+        show_error(
+            self.format_message(), self.exit_code, self.kind, as_json=self.as_json, **self.details
+        )
 
 
-def show_error(message: str, exit_code: int, kind: str, *, as_json: bool) -> None:
+def show_error(
+    message: str, exit_code: int, kind: str, *, as_json: bool, **details: object
+) -> None:
     if as_json:
-        doc = {"error": kind, "exit_status": exit_code, "message": message}
-        click.echo(json.dumps(doc, sort_keys=True), err=True)
+        doc = {**details, "error": kind, "exit_status": exit_code, "message": message}
+        click.echo(json.dumps(doc, sort_keys=True, default=str), err=True)
     else:
         click.echo(f"globus-streams: error: {message}", err=True)
 
@@ -145,18 +155,22 @@ def _api_error(err: object) -> CliError:
     service = f"{SERVICE_NAMES.get(type(err).__name__, 'Globus')} ({_host_of(url)})"
     message = err.message or err.http_reason
     answered = f"{service} answered {err.http_status} {err.code}: {message}"
+    # As globus-cli's JSON errors carry them: for scripts and for support requests.
+    request_id = getattr(err, "request_id", None) or (err.raw_json or {}).get("request_id")
+    details = {"http_status": err.http_status, "code": err.code, "request_id": request_id}
     if err.info.consent_required:
         if uses_client_credentials():
             hint = "the client's identity needs a role on this endpoint"
         else:
             hint = "run: globus-streams login --gcs ENDPOINT_ID"
-        return CliError(f"{service} needs a consent this login lacks; {hint}", ExitCode.LOGIN)
+        text = f"{service} needs a consent this login lacks; {hint}"
+        return CliError(text, ExitCode.LOGIN, details=details)
     if err.http_status == 401 or (
         isinstance(err, globus_sdk.AuthAPIError) and err.code in ("invalid_client", "UNAUTHORIZED")
     ):
-        return CliError(f"{answered}; {login_hint()}", ExitCode.LOGIN)
+        return CliError(f"{answered}; {login_hint()}", ExitCode.LOGIN, details=details)
     if err.http_status == 403:
-        return CliError(answered, ExitCode.NOT_FOUND, kind="denied")
+        return CliError(answered, ExitCode.NOT_FOUND, kind="denied", details=details)
     if err.http_status == 404:
-        return CliError(answered, ExitCode.NOT_FOUND)
-    return CliError(answered, ExitCode.SERVICE)
+        return CliError(answered, ExitCode.NOT_FOUND, details=details)
+    return CliError(answered, ExitCode.SERVICE, details=details)

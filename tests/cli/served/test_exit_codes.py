@@ -110,6 +110,7 @@ def test_network_down_is_3(listener):
 
 def test_a_service_error_that_persists_is_5(listener, tunnel, control):
     control.add_fault("http:route=get_tunnel,status=503,count=0")
-    result = listener.run("tunnel", "show", tunnel)
-    assert result.returncode == ExitCode.SERVICE
-    assert "503" in text_error(result)
+    error = json_error(listener.run("tunnel", "show", tunnel, "-F", "json"))
+    assert (error["error"], error["exit_status"]) == ("service_error", ExitCode.SERVICE)
+    assert (error["http_status"], error["code"]) == (503, "ServiceUnavailable")
+    assert error["request_id"] and "503" in error["message"]
