@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 
+from orbit_globus.streams import remote
 from orbit_globus.streams.conf import canonical_uuid
 
 from .context import Settings, pass_settings
-from .errors import CliError
 from .output import emit, print_fields, print_table
 
 SEARCHED = ("display_name", "description", "keywords", "organization", "advertised_owner")
@@ -61,15 +61,10 @@ def list_(settings: Settings, filter_text: str | None) -> None:
 @pass_settings
 def show(settings: Settings, access_point_id: str) -> None:
     """Show one stream access point."""
-    import globus_sdk
+    from orbit_globus.login import Globus
 
     apid = canonical_uuid(access_point_id, "access point id")
-    try:
-        data = _transfer().get_stream_access_point(apid).data["data"]
-    except globus_sdk.GlobusAPIError as err:
-        if err.http_status == 404:
-            raise CliError(f"stream access point {apid} not found") from None
-        raise
+    data = remote.get_access_point_doc(Globus(), apid)
     a = data.get("attributes") or {}
 
     def text() -> None:

@@ -154,10 +154,15 @@ def update(
 @environment.command()
 @click.argument("tunnel_id", required=False, metavar="[TUNNEL_ID]")
 @click.option("--all", "all_", is_flag=True, help="Every conf in the directory.")
-@click.option("--force", is_flag=True, help="Also remove confs whose tunnel has not expired.")
+@click.option("--force", is_flag=True, help="Also remove confs whose tunnel is still live.")
 @pass_settings
 def cleanup(settings: Settings, tunnel_id: str | None, all_: bool, force: bool) -> None:
-    """Remove expired (or, with --force, any) confs and delete their LAN secrets."""
+    """Remove the confs of tunnels that are over and delete their LAN secrets.
+
+    A conf goes when its tunnel's lifetime has passed, or when Transfer says the tunnel is
+    stopped or gone (deleted, or not visible to these credentials); --force removes any.
+    When Transfer cannot be asked, only expired confs go (with a warning).
+    """
     if bool(tunnel_id) == all_:
         raise click.UsageError("name one TUNNEL_ID or pass --all")
     report = env_ops.cleanup(
@@ -168,9 +173,9 @@ def cleanup(settings: Settings, tunnel_id: str | None, all_: bool, force: bool) 
 
     def text() -> None:
         for tid in report.removed:
-            click.echo(f"removed {tid}")
+            click.echo(f"removed {tid} ({report.reasons[tid]})")
         for tid in report.kept:
-            click.echo(f"kept {tid} (not expired; --force removes it)")
+            click.echo(f"kept {tid} (not expired, not stopped; --force removes it)")
         if not report.removed and not report.kept:
             click.echo(f"nothing to clean up in {conf_dir(settings.base_dir)}")
 

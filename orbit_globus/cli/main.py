@@ -13,9 +13,10 @@ from collections.abc import Sequence
 import click
 
 from orbit_globus import __version__
+from orbit_globus.streams.errors import EXIT_CODE_HELP, ExitCode
 
-from .context import Settings
-from .errors import translate
+from .context import Settings, add_output_options
+from .errors import CliError, show_error, translate
 
 
 class StreamsGroup(click.Group):
@@ -24,20 +25,29 @@ class StreamsGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.Abort):
             raise
-        except Exception as err:  # translate() re-raises what it does not know
-            raise translate(err) from None
+        except click.UsageError:
+            raise  # main() prints it (text or JSON) with the way to the help
+        except Exception as err:  # translate() returns what it does not know (a bug)
+            translated = translate(err)
+            if isinstance(translated, CliError):
+                translated.as_json = ctx.ensure_object(Settings).json
+            if translated is err:
+                raise
+            raise translated from None
 
 
-@click.group(cls=StreamsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format; json keys are stable.",
+def exit_status_table() -> str:
+    """The exit statuses for --help (click keeps a `\\b` paragraph as written)."""
+    rows = [f"  {int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items()]
+    return "\b\nExit status:\n" + "\n".join(rows)
+
+
+@click.group(
+    cls=StreamsGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=exit_status_table(),
 )
 @click.option(
     "--base-dir",
@@ -46,11 +56,18 @@ class StreamsGroup(click.Group):
     help="Conf directory (overrides GLOBUS_STREAMS_DIR; default ~/.globus/streams).",
 )
 @click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv: more).")
-@click.version_option(__version__, prog_name="globus-streams")
+@click.version_option(__version__, "-V", "--version", prog_name="globus-streams")
 @click.pass_context
-def cli(ctx: click.Context, output_format: str, base_dir: str | None, verbose: int) -> None:
-    """Prepare applications to use Globus Streams tunnels and manage the tunnels."""
-    ctx.obj = Settings(output_format=output_format, base_dir=base_dir, verbose=verbose)
+def cli(ctx: click.Context, base_dir: str | None, verbose: int) -> None:
+    """Prepare applications to use Globus Streams tunnels and manage the tunnels.
+
+    -F/--format and --jmespath are accepted before or after the command name. With
+    JSON output (-F json or --jmespath) a failure is one JSON line on stderr:
+    {"error": KIND, "exit_status": N, "message": TEXT}.
+    """
+    settings = ctx.ensure_object(Settings)  # the output options may have made it already
+    settings.base_dir = base_dir
+    settings.verbose = verbose
     if verbose:
         _configure_logging(verbose)
 
@@ -82,9 +99,11 @@ def _register_commands() -> None:
     from .environment import environment
     from .session import login, logout, whoami
     from .tunnels import tunnel
+    from .up import up
 
-    for command in (environment, tunnel, access_point, login, logout, whoami, doctor):
+    for command in (environment, tunnel, access_point, up, doctor, login, logout, whoami):
         cli.add_command(command)
+    add_output_options(cli)  # after registration: every command gets -F and --jmespath
 
 
 _register_commands()
@@ -98,15 +117,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.UsageError as err:
         # One line, like every other failure, with the way to the help text.
         hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
-        click.echo(f"globus-streams: error: {err.format_message()}{hint}", err=True)
-        return err.exit_code
+        message = f"{err.format_message()}{hint}"
+        show_error(message, ExitCode.USAGE, "usage", as_json=_json_asked(err.ctx, args))
+        return ExitCode.USAGE
     except click.ClickException as err:
         err.show()
         return err.exit_code
     except click.Abort:
-        click.echo("globus-streams: error: aborted", err=True)
-        return 130
+        show_error(
+            "interrupted", ExitCode.INTERRUPTED, "interrupted", as_json=_json_asked(None, args)
+        )
+        return ExitCode.INTERRUPTED
     return result if isinstance(result, int) else 0
+
+
+def _json_asked(ctx: click.Context | None, args: Sequence[str]) -> bool:
+    """Whether this run asked for JSON, also when parsing stopped before the options' turn."""
+    settings = ctx.find_object(Settings) if ctx is not None else None
+    if settings is not None and settings.json:
+        return True
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        following = args[index + 1].lower() if index + 1 < len(args) else ""
+        if arg in ("-F", "--format") and following == "json":
+            return True
+        if arg.lower() in ("-fjson", "--format=json") or arg.startswith(("--jmespath", "--jq")):
+            return True
+    return False
 
 
 if __name__ == "__main__":  # pragma: no cover

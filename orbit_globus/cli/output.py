@@ -12,7 +12,13 @@ from .context import Settings
 
 
 def emit(settings: Settings, data: Any, text: str | Callable[[], None] | None = None) -> None:
-    """`data` as JSON under --format json; otherwise `text` (a string, or a printer)."""
+    """`data` as JSON under --format json; otherwise `text` (a string, or a printer).
+
+    With --jmespath the expression's result is printed as JSON (strings keep their quotes,
+    as in globus-cli).
+    """
+    if settings.jmespath is not None:
+        data = settings.jmespath.search(data)
     if settings.json:
         click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
     elif callable(text):

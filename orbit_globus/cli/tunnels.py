@@ -41,17 +41,14 @@ def create(
     restartable: bool,
 ) -> None:
     """Create a tunnel from INITIATOR_AP_ID to LISTENER_AP_ID; prints its id."""
-    from globus_sdk import MISSING
-    from globus_sdk.experimental import TunnelCreateDocument
-
-    doc = TunnelCreateDocument(
+    data = remote.create_tunnel(
+        _globus(),
         canonical_uuid(initiator_ap_id, "initiator access point id"),
         canonical_uuid(listener_ap_id, "listener access point id"),
-        label=label if label is not None else MISSING,
-        lifetime_mins=lifetime_mins if lifetime_mins is not None else MISSING,
-        restartable=True if restartable else MISSING,
+        label=label,
+        lifetime_mins=lifetime_mins,
+        restartable=restartable,
     )
-    data = _globus().transfer.create_tunnel(doc).data["data"]
     emit(settings, data, str(data["id"]))
 
 
@@ -82,15 +79,71 @@ def show(settings: Settings, tunnel_id: str) -> None:
 
 @tunnel.command()
 @click.argument("tunnel_id")
+@click.option("--label", help="A new name for the tunnel.")
+@click.option(
+    "--lifetime-mins",
+    type=click.IntRange(min=1),
+    help="A new lifetime in minutes, counted from the tunnel's creation.",
+)
+@pass_settings
+def update(
+    settings: Settings, tunnel_id: str, label: str | None, lifetime_mins: int | None
+) -> None:
+    """Change a tunnel's label or lifetime; prints the updated tunnel."""
+    from globus_sdk import MISSING
+    from globus_sdk.experimental import TunnelUpdateDocument
+
+    if label is None and lifetime_mins is None:
+        raise click.UsageError("nothing to update: pass --label and/or --lifetime-mins")
+    tid = canonical_tunnel_id(tunnel_id)
+    doc = TunnelUpdateDocument(
+        label=label if label is not None else MISSING,
+        # The SDK's document has no field for it; Transfer's PATCH takes it.
+        additional_fields={"lifetime_mins": lifetime_mins} if lifetime_mins else None,
+    )
+    with remote.tunnel_errors(tid):
+        data = _globus().transfer.update_tunnel(tid, doc).data["data"]
+    emit(settings, data, lambda: _print_tunnel(data))
+
+
+@tunnel.command()
+@click.argument("tunnel_id")
+@click.option(
+    "--state",
+    type=click.Choice(remote.TUNNEL_STATES, case_sensitive=False),
+    default="ACTIVE",
+    metavar="STATE",
+    help="ACTIVE (default), AWAITING_LISTENER, STOPPING or STOPPED; a STOPPED tunnel "
+    "has also reached STOPPING.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up after this long (exit 7); default: wait as long as the tunnel lives.",
+)
+@pass_settings
+def wait(settings: Settings, tunnel_id: str, state: str, timeout: float | None) -> None:
+    """Block until a tunnel reaches a state; prints the tunnel's state.
+
+    Exits 0 once the tunnel is in the state, 7 when --timeout passes first, 1 at once
+    when the tunnel can no longer reach it (waiting for ACTIVE on a STOPPED tunnel).
+    Transfer pushes no tunnel events, so this asks Transfer after 0.1 s, 0.25 s and
+    0.5 s, then once a second, over one connection: no busy loop, no shell loop.
+    """
+    tid = canonical_tunnel_id(tunnel_id)
+    reached = remote.wait_for_state(_globus(), tid, state.upper(), timeout)
+    data = {"id": reached.id, "state": reached.state}
+    emit(settings, data, f"tunnel {reached.id} is {reached.state}")
+
+
+@tunnel.command()
+@click.argument("tunnel_id")
 @pass_settings
 def stop(settings: Settings, tunnel_id: str) -> None:
     """Stop a tunnel (it stays listed until deleted)."""
-    from globus_sdk.experimental import TunnelUpdateDocument
-
     tid = canonical_tunnel_id(tunnel_id)
-    with remote.tunnel_errors(tid):
-        update = TunnelUpdateDocument(state="STOPPING")
-        data = _globus().transfer.update_tunnel(tid, update).data["data"]
+    data = remote.stop_tunnel(_globus(), tid)
     emit(settings, data, f"stopping tunnel {tid}")
 
 

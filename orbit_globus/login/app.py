@@ -22,7 +22,7 @@ from globus_sdk.scopes import AuthScopes, TransferScopes
 from globus_sdk.token_storage import JSONTokenStorage
 from globus_sdk.transport import RetryCheckResult, RetryConfig, RetryContext
 
-from orbit_globus.streams.errors import StreamsError
+from orbit_globus.streams.errors import ExitCode, StreamsError
 
 APP_NAME = "globus-streams"
 CLIENT_ID_ENV = "GLOBUS_STREAMS_CLIENT_ID"
@@ -92,7 +92,7 @@ def make_app(*, interactive: bool = False) -> globus_sdk.GlobusApp:
             f"no Globus credentials: set {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV} "
             f"(client credentials), or {NATIVE_CLIENT_ID_ENV} (a native app registered at "
             "https://app.globus.org/settings/developers) and run: globus-streams login",
-            exit_code=2,
+            exit_code=ExitCode.LOGIN,
         )
     # whoami's userinfo needs these; asking at login saves a second consent later.
     scopes["auth.globus.org"] = [AuthScopes.openid, AuthScopes.profile, AuthScopes.email]

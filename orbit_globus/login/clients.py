@@ -13,7 +13,7 @@ import globus_sdk
 from globus_sdk.experimental import TransferClientV2
 from globus_sdk.token_storage import TokenValidationError
 
-from orbit_globus.streams.errors import StreamsError
+from orbit_globus.streams.errors import ExitCode, StreamsError
 
 from .app import make_app, retry_config
 
@@ -65,7 +65,7 @@ class Globus:
             raise StreamsError(
                 f"this login has no consent to manage GCS endpoint {endpoint_id}; "
                 f"run: globus-streams login --gcs {endpoint_id}",
-                exit_code=2,
+                exit_code=ExitCode.LOGIN,
             ) from None
         return globus_sdk.GCSClient(url, authorizer=authorizer, retry_config=retry_config())
 

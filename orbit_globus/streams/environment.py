@@ -25,7 +25,7 @@ from .conf import (
     iter_confs,
 )
 from .contact import format_host_port, parse_host_port
-from .errors import StreamsError
+from .errors import ExitCode, StreamsError
 from .tunnel_doc import Tunnel
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def initialize(
     """
     tid = canonical_tunnel_id(tunnel_id)
     role = ROLE_LISTENER if listener or listener_contact else ROLE_INITIATOR
-    _check_options(role, listener_contact, globus_contacts, cs_ttl)
+    check_options(role, listener_contact, globus_contacts, cs_ttl)
     old = TunnelConf.load_if_exists(tid, base_dir)
     if old is not None and not force:
         raise StreamsError(
@@ -155,7 +155,7 @@ def initialize(
     return result
 
 
-def _check_options(
+def check_options(
     role: str, listener_contact: str | None, globus_contacts: Sequence[str], cs_ttl: int | None
 ) -> None:
     """Refuse bad input before any network call."""
@@ -255,9 +255,16 @@ def refresh_contact(
 ) -> str:
     tunnel = remote.wait_for_active(globus, remote.fetch_tunnel(globus, conf.tunnel_id))
     contact = tunnel.initiator_contact
+    if contact is None and tunnel.finished:
+        raise StreamsError(
+            f"tunnel {conf.tunnel_id} is {tunnel.state} and carries no more connections; "
+            f"create a new tunnel (globus-streams environment cleanup {conf.tunnel_id} "
+            "removes this conf)"
+        )
     if contact is None:
         raise StreamsError(
-            f"tunnel {conf.tunnel_id} is {tunnel.state}; it has no initiator contact yet"
+            f"tunnel {conf.tunnel_id} is {tunnel.state}; it has no initiator contact yet "
+            "(has the listener side run environment initialize?)"
         )
     conf.set(connector_contact_string=contact, update_time=int(now()))
     conf.save()
@@ -313,9 +320,44 @@ class CleanupReport:
     kept: list[str] = dataclasses.field(default_factory=list)
     secrets_deleted: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
+    # Why each conf was removed or kept: "expired", "forced", "STOPPED at Transfer",
+    # "deleted at Transfer", "not expired".
+    reasons: dict[str, str] = dataclasses.field(default_factory=dict)
 
-    def to_json(self) -> dict[str, list[str]]:
+    def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+class _TransferStates:
+    """Asks Transfer for a tunnel's state; after one failure it stops asking (and says so)."""
+
+    def __init__(self, globus: Callable[[], Globus], report: CleanupReport) -> None:
+        self._globus = globus
+        self._report = report
+        self._usable = True
+
+    def finished_reason(self, tunnel_id: str) -> str | None:
+        """Why the tunnel carries nothing any more ("STOPPED at Transfer", ...), else None."""
+        if not self._usable:
+            return None
+        try:
+            tunnel = remote.fetch_tunnel(self._globus(), tunnel_id)
+        except StreamsError as err:
+            if err.exit_code == ExitCode.NOT_FOUND and err.kind != "denied":
+                return "deleted at Transfer"
+            self._give_up(err)
+            return None
+        except Exception as err:  # network down, bad credentials: keep what has not expired
+            self._give_up(err)
+            return None
+        return f"{tunnel.state} at Transfer" if tunnel.finished else None
+
+    def _give_up(self, err: Exception) -> None:
+        self._usable = False
+        self._report.warnings.append(
+            f"could not ask Transfer for tunnel states ({_reason(err)}); "
+            "confs that have not expired are kept"
+        )
 
 
 def cleanup(
@@ -326,14 +368,23 @@ def cleanup(
     base_dir: BaseDir = None,
     now: Callable[[], float] = time.time,
 ) -> CleanupReport:
-    """Remove expired (or, with `force`, all) selected confs and delete their secrets.
+    """Remove the selected confs whose tunnel is over, and delete their secrets.
 
-    `tunnel_ids=None` means every conf in the directory.
+    A conf goes when its tunnel's lifetime has passed, when Transfer says the tunnel is
+    stopped or no longer exists (deleted, or not visible to these credentials), or with
+    `force`. `tunnel_ids=None` means every conf in the directory.
     """
     report = CleanupReport()
     explicit = tunnel_ids is not None
     ids = [canonical_tunnel_id(t) for t in tunnel_ids] if explicit else list(iter_confs(base_dir))
     globus: Globus | None = None
+
+    def get_globus() -> Globus:
+        nonlocal globus
+        globus = globus or globus_factory()
+        return globus
+
+    states = _TransferStates(get_globus, report)
     for tid in ids:
         try:
             conf = TunnelConf.load(tid, base_dir)
@@ -342,14 +393,20 @@ def cleanup(
                 raise
             report.warnings.append(str(err))
             continue
-        if not (force or conf.is_expired(now())):
+        if force:
+            reason = "forced"
+        elif conf.is_expired(now()):
+            reason = "expired"
+        else:
+            reason = states.finished_reason(tid)
+        if reason is None:
             report.kept.append(tid)
+            report.reasons[tid] = "not expired"
             continue
         if conf.lankey_id and conf.endpoint_id:
             try:
-                globus = globus or globus_factory()
                 if remote.delete_lan_secret(
-                    globus, conf.endpoint_id, conf.lankey_id, max_retries=CLEANUP_RETRIES
+                    get_globus(), conf.endpoint_id, conf.lankey_id, max_retries=CLEANUP_RETRIES
                 ):
                     report.secrets_deleted.append(tid)
             except Exception as err:  # best effort: the GCS may be gone for good
@@ -358,6 +415,7 @@ def cleanup(
                 )
         conf.remove()
         report.removed.append(tid)
+        report.reasons[tid] = reason
     return report
 
 

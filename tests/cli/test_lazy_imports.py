@@ -13,7 +13,7 @@ PROBE = """
 import sys
 from orbit_globus.cli.main import main
 code = main(sys.argv[1:])
-heavy = sorted(m for m in ("globus_sdk", "rich", "requests") if m in sys.modules)
+heavy = sorted(m for m in ("globus_sdk", "rich", "requests", "jmespath") if m in sys.modules)
 print("HEAVY=" + ",".join(heavy))
 sys.exit(code)
 """

@@ -16,6 +16,7 @@ from globus_sdk.token_storage import TokenStorageData
 
 import orbit_sim
 from orbit_globus.login import make_app
+from orbit_globus.streams.errors import ExitCode
 
 TRANSFER_SCOPE = "urn:globus:auth:scope:transfer.api.globus.org:all"
 
@@ -59,14 +60,14 @@ def store_login(sim: orbit_sim.Simulator, *extra_scopes: str) -> str:
 
 def test_without_a_login_the_cli_says_how_to_log_in(user_sim, run):
     result = run("tunnel", "list")
-    assert result.exit_code == 2 and result.exception is None
+    assert result.exit_code == ExitCode.LOGIN and result.exception is None
     assert result.stderr.endswith("run: globus-streams login\n")
     assert result.stderr.count("\n") == 1
 
 
 def test_without_any_credentials_the_cli_names_the_variables(isolated_env, run):
     result = run("tunnel", "list")
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.LOGIN
     assert "GLOBUS_STREAMS_CLIENT_ID" in result.stderr
     assert "GLOBUS_STREAMS_NATIVE_CLIENT_ID" in result.stderr
 
@@ -92,7 +93,7 @@ def test_logout_forgets_the_tokens(user_sim, run):
     store_login(user_sim)
     run.ok("logout")
     result = run("tunnel", "list")
-    assert result.exit_code == 2 and "globus-streams login" in result.stderr
+    assert result.exit_code == ExitCode.LOGIN and "globus-streams login" in result.stderr
 
 
 def test_gcs_consent_is_asked_only_when_needed(user_sim, run, tmp_path):
@@ -103,7 +104,7 @@ def test_gcs_consent_is_asked_only_when_needed(user_sim, run, tmp_path):
     base = ["--base-dir", str(tmp_path / "streams"), "environment", "initialize"]
     args = [*base, "--listener-contact-string", "127.0.0.1:9", tunnel]
     missing = run(*args)
-    assert missing.exit_code == 2
+    assert missing.exit_code == ExitCode.LOGIN
     assert missing.stderr.endswith(f"run: globus-streams login --gcs {endpoint}\n")
     assert user_sim.transfer.get_tunnel(tunnel).listener_port is None  # nothing changed
 

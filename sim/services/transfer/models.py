@@ -54,6 +54,14 @@ def _checked_contact(ip_address: Any, port: Any) -> tuple[str, int]:
     return ip_address, port
 
 
+def _checked_lifetime(lifetime: Any) -> int:
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+        raise InvalidTunnelRequest("lifetime_mins must be an integer")
+    if not 1 <= lifetime <= MAX_LIFETIME_MINS:
+        raise InvalidTunnelRequest(f"lifetime_mins must be between 1 and {MAX_LIFETIME_MINS}")
+    return lifetime
+
+
 def iso_time(unix_seconds: float) -> str:
     """Transfer's timestamp format: `2025-12-12T21:11:50.525278` (UTC, no offset)."""
     return (
@@ -174,11 +182,9 @@ class TransferBackend:
         for ap_id in (initiator_ap_id, listener_ap_id):
             if str(ap_id) not in self.access_points:
                 raise InvalidTunnelRequest(f"Stream access point {ap_id} does not exist")
-        lifetime = DEFAULT_LIFETIME_MINS if lifetime_mins is None else lifetime_mins
-        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
-            raise InvalidTunnelRequest("lifetime_mins must be an integer")
-        if not 1 <= lifetime <= MAX_LIFETIME_MINS:
-            raise InvalidTunnelRequest(f"lifetime_mins must be between 1 and {MAX_LIFETIME_MINS}")
+        lifetime = _checked_lifetime(
+            DEFAULT_LIFETIME_MINS if lifetime_mins is None else lifetime_mins
+        )
         if submission_id is not None:
             # A resubmission with the same id returns the tunnel already created.
             for tunnel in self.tunnels.values():
@@ -222,6 +228,12 @@ class TransferBackend:
         if label is not None and not isinstance(label, str):
             raise InvalidTunnelRequest("label must be a string")
         tunnel.label = label
+
+    def set_lifetime(self, tunnel: Tunnel, lifetime_mins: Any) -> None:
+        """A new lifetime, still counted from creation (the next tick may expire the tunnel)."""
+        if not tunnel.is_live:
+            raise TunnelConflict(f"Tunnel {tunnel.id} is {tunnel.state}")
+        tunnel.lifetime_mins = _checked_lifetime(lifetime_mins)
 
     def stop_tunnel(self, tunnel: Tunnel, details: str = "Tunnel stopped as requested.") -> None:
         """Begin stopping (idempotent): the gateway closes now, STOPPED follows shortly."""

@@ -197,12 +197,14 @@ def list_tunnels(sim: Simulator, request: Request) -> Response:
 def update_tunnel(sim: Simulator, request: Request) -> Response:
     tunnel = sim.transfer.get_tunnel(request.params["tunnel_id"], _identity(request))
     attributes = _data_element(request)["attributes"]
-    known = {"label", "listener_ip_address", "listener_port", "state"}
+    known = {"label", "lifetime_mins", "listener_ip_address", "listener_port", "state"}
     unknown = sorted(set(attributes) - known)
     if unknown:
         raise InvalidTunnelRequest(f"Attributes cannot be updated: {', '.join(unknown)}")
     if "label" in attributes:
         sim.transfer.set_label(tunnel, attributes["label"])
+    if "lifetime_mins" in attributes:
+        sim.transfer.set_lifetime(tunnel, attributes["lifetime_mins"])
     if "listener_ip_address" in attributes or "listener_port" in attributes:
         sim.transfer.set_listener_contact(
             tunnel, attributes.get("listener_ip_address"), attributes.get("listener_port")
