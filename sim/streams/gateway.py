@@ -44,7 +44,15 @@ from .pump import READ_SIZE
 from .relay import Relay, close_socket
 from .tls import WanTls, access_point_hostname
 from .tlsio import RAW_READ, TlsChannel
-from .wan import PREAMBLE_SIZE, Stream, open_tcp, recv_exactly, send_all, tls_handshake
+from .wan import (
+    PREAMBLE_SIZE,
+    Stream,
+    open_tcp,
+    receive_ticket,
+    recv_exactly,
+    send_all,
+    tls_handshake,
+)
 
 if TYPE_CHECKING:
     from orbit_globus.lan import Hello
@@ -471,8 +479,9 @@ class StreamGateway:
             )
             async with asyncio.timeout(self.handshake_timeout):
                 await tls_handshake(loop, channel)
-            if not corrupt and not channel.session_reused:
-                self.tls.remember(*pair, channel.session)
+                if not corrupt and not channel.session_reused:
+                    await receive_ticket(loop, channel)
+                    self.tls.remember(*pair, channel.session)
         except BaseException:
             close_socket(wan, reset=True)
             raise
