@@ -19,8 +19,8 @@ from orbit_sim.core.http import Router
 from orbit_sim.services.transfer import control as transfer_data_controls
 
 ROUTE_MODULES: list[ModuleType] = [
-    simulator_controls,  # B: state, clock, tunnels, LAN secrets, tokens, clients, faults, reset
-    transfer_data_controls,  # C: files into collections, collection quotas, task rates
+    simulator_controls,  # state, clock, tunnels, LAN secrets, tokens, clients, faults, reset
+    transfer_data_controls,  # files into collections, collection quotas, task rates
 ]
 
 

@@ -20,7 +20,7 @@ def finish(simenv, globus, task_id, seconds=10.0):
 
 
 def tree(simenv, collection_id, path):
-    fs = simenv.sim.transfer_data.collections[collection_id].fs
+    fs = simenv.sim.transfer.data.collections[collection_id].fs
     return {
         name.rsplit("/", 1)[-1]: (node.size, node.checksum) for name, node in fs.walk_files(path)
     }
