@@ -169,18 +169,36 @@ def connect(port: int, tunnel_id: str | None, credential: Credential | None) -> 
     return sock
 
 
-def iperf3(port: int, seconds: float) -> float:
-    """Bytes per second received by iperf3's server from one TCP stream sent to `port`."""
-    proc = subprocess.run(
-        ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-J"],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-    )
-    report = json.loads(proc.stdout)
-    if "error" in report:
-        raise RuntimeError(f"iperf3 through port {port}: {report['error']}")
-    return report["end"]["sum_received"]["bits_per_second"] / 8
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (all their threads) so far."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def iperf3(port: int, seconds: float) -> tuple[float, int]:
+    """(bytes per second, bytes) received by iperf3's server from one TCP stream sent to
+    `port`."""
+    for _ in range(40):
+        proc = subprocess.run(
+            ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-J"],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+        report = json.loads(proc.stdout)
+        error = report.get("error", "")
+        # The server ends a test once the last one's connections closed through the relays.
+        if "busy" not in error:
+            break
+        time.sleep(0.25)
+    if error:
+        raise RuntimeError(f"iperf3 through port {port}: {error}")
+    received = report["end"]["sum_received"]
+    return received["bits_per_second"] / 8, int(received["bytes"])
 
 
 def wait_listening(port: int) -> None:
@@ -294,6 +312,9 @@ def measure_throughput(seconds: float, runs: int) -> None:
     children = {mode: Child(wan_tls=mode == "tls", lan_auth=False) for mode in ("plain", "tls")}
     procs: list[subprocess.Popen[bytes]] = []
     rates: dict[str, list[float]] = {path: [] for path in PATHS}
+    # CPU-seconds per GiB of the relaying processes (socat forks one per connection: not
+    # counted); on a busy machine this moves less than the rates.
+    cpu_per_gib: dict[str, list[float]] = {path: [] for path in ("stunnel", "plain", "tls")}
     try:
         with tempfile.TemporaryDirectory() as workdir:
             wait_listening(iperf_port)
@@ -304,10 +325,17 @@ def measure_throughput(seconds: float, runs: int) -> None:
             procs += [*socats, *reno_socats, *stunnels]
             for mode, child in children.items():
                 ports[mode] = tunnel_for(child, iperf_port)[0]
+            relays = {mode: [child.proc.pid] for mode, child in children.items()}
+            relays["stunnel"] = [proc.pid for proc in stunnels]
             # Rounds interleave the paths so a busy machine slows them alike.
             for _ in range(runs):
                 for path, port in ports.items():
-                    rates[path].append(iperf3(port, seconds))
+                    before = cpu_seconds(relays.get(path, []))
+                    rate, received = iperf3(port, seconds)
+                    rates[path].append(rate)
+                    if path in cpu_per_gib:
+                        used = cpu_seconds(relays[path]) - before
+                        cpu_per_gib[path].append(used / (received / (1 << 30)))
     finally:
         for proc in (*procs, iperf_server):
             proc.terminate()
@@ -321,6 +349,12 @@ def measure_throughput(seconds: float, runs: int) -> None:
     for path, label in PATHS.items():
         rounds = " ".join(f"{rate / 1e6:6.0f}" for rate in rates[path])
         print(f"  {label:24} best {best[path] / 1e6:6.0f}   rounds {rounds}")
+    cpu = {path: statistics.median(values) for path, values in cpu_per_gib.items()}
+    print(
+        "  relay CPU-seconds per GiB, median: "
+        + ", ".join(f"{PATHS[path]} {value:.2f}" for path, value in cpu.items())
+        + f"; stunnel / TLS tunnel x{cpu['stunnel'] / cpu['tls']:.2f}"
+    )
     for path, reference, target in RATIOS:
         ratio = best[path] / best[reference]
         per_round = statistics.median(
@@ -340,6 +374,13 @@ def measure_throughput(seconds: float, runs: int) -> None:
                 ratio >= target,
             )
         )
+    record(
+        Figure(
+            "tunnel",
+            "relay CPU per GiB, two stunnel relays / TLS tunnel (median of rounds)",
+            f"{cpu['stunnel'] / cpu['tls']:.2f}x",
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
