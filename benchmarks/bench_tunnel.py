@@ -181,8 +181,9 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def iperf3(port: int, seconds: float) -> tuple[float, int]:
     """(bytes per second, bytes) received by iperf3's server from one TCP stream sent to
-    `port`."""
-    for _ in range(40):
+    `port`. A failed run is reported on stderr and tried again (twice at most)."""
+    failures = 0
+    while True:
         proc = subprocess.run(
             ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-J"],
             capture_output=True,
@@ -190,15 +191,18 @@ def iperf3(port: int, seconds: float) -> tuple[float, int]:
             timeout=seconds + 60,
         )
         report = json.loads(proc.stdout)
-        error = report.get("error", "")
-        # The server ends a test once the last one's connections closed through the relays.
+        error = report.get("error")
+        if not error:
+            received = report["end"]["sum_received"]
+            return received["bits_per_second"] / 8, int(received["bytes"])
+        # The server takes a new test once the last one's connections closed through the
+        # relays; until then it answers "busy".
         if "busy" not in error:
-            break
+            failures += 1
+            print(f"iperf3 through port {port}: {error}", file=sys.stderr)
+            if failures > 2:
+                raise RuntimeError(f"iperf3 through port {port}: {error}")
         time.sleep(0.25)
-    if error:
-        raise RuntimeError(f"iperf3 through port {port}: {error}")
-    received = report["end"]["sum_received"]
-    return received["bits_per_second"] / 8, int(received["bytes"])
 
 
 def wait_listening(port: int) -> None:
