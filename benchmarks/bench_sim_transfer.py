@@ -162,7 +162,7 @@ def bench_get_task(calls: int) -> None:
 def bench_ls(rounds: int) -> None:
     sim = orbit_sim.Simulator(clock="virtual")
     collection_id = sim.world.collections[0]
-    fs = sim.transfer_data.collections[collection_id].fs  # type: ignore[attr-defined]
+    fs = sim.transfer.data.collections[collection_id].fs
     now = sim.clock.now()
     for index in range(LS_ENTRIES):
         fs.write_file(f"/~/many/f{index:05}.dat", now + index % 97, size=index, parents=True)
@@ -211,7 +211,7 @@ def bench_ls(rounds: int) -> None:
 def build_tree(sim: orbit_sim.Simulator, files: int) -> str:
     """`files` files of 1 KiB-ish in directories of 1,000 under /~/tree on collection 1."""
     collection_id = sim.world.collections[0]
-    fs = sim.transfer_data.collections[collection_id].fs  # type: ignore[attr-defined]
+    fs = sim.transfer.data.collections[collection_id].fs
     now = sim.clock.now()
     for index in range(files):
         fs.write_file(

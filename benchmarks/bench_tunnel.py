@@ -1,17 +1,21 @@
 """Tunnel figures in one run, each beside a reference measured in the same run.
 
-    .venv/bin/python benchmarks/bench_tunnel.py [--gib 1] [--connections 1000]
+    .venv/bin/python benchmarks/bench_tunnel.py [--seconds 3] [--runs 3] [--connections 1000]
 
-- single-stream throughput through a tunnel (plain and TLS WAN leg) vs the same traffic
-  through two `socat TCP-LISTEN:A,fork TCP:127.0.0.1:B` relays in series, and vs direct
-  loopback; also vs the same socat relays told to use the tunnel's congestion control
-  (Reno), so the ratio shows what the gateway gains beyond that one socket option;
+- single-stream throughput (iperf3, one TCP stream) through a tunnel with a TLS WAN leg vs
+  two stunnel relays with mutually authenticated TLS between them (the same job done by a
+  well-known C program), through a tunnel with a plain WAN leg vs two `socat
+  TCP-LISTEN:A,fork TCP:127.0.0.1:B` relays in series (and vs the same socat relays told
+  to use the tunnel's congestion control, Reno, so the ratio shows what the gateway gains
+  beyond that one socket option), and direct loopback as the ceiling. The throughput
+  tunnels run without LAN authentication (iperf3 speaks no GSLA); it costs nothing once a
+  connection is set up;
 - connection set-up (connect() -> first echoed byte, GSLA and TLS included) over N
   sequential connections: median and p99;
 - N concurrent connections held open: the simulator process's RSS.
 
 The simulator (with its gateway) runs in a child process so its RSS is its own; the
-applications at both ends and socat run beside it.
+applications at both ends, socat and stunnel run beside it.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
+import trustme
 from report import Figure, record  # benchmarks/report.py, beside this script
 
 from orbit_globus.lan import (
@@ -42,19 +49,19 @@ from orbit_globus.lan import (
     server_handshake,
 )
 
-CHUNK = 1 << 20
+CHUNK = 64 * 1024
 
 
 # -- the simulator child ----------------------------------------------------------------------
 
 
-def serve_child(wan_tls: bool) -> None:
+def serve_child(wan_tls: bool, lan_auth: bool) -> None:
     """Child mode: a Simulator with a StreamGateway, driven by JSON lines on stdin."""
     from orbit_sim import Simulator
     from orbit_sim.streams import StreamGateway
 
     gateway = StreamGateway(wan_tls=wan_tls)
-    sim = Simulator("real", gateway=gateway)
+    sim = Simulator("real", gateway=gateway, lan_auth=lan_auth)
     gateway.bind(sim)
     world = sim.world
     for line in sys.stdin:
@@ -86,9 +93,10 @@ def serve_child(wan_tls: bool) -> None:
 
 
 class Child:
-    def __init__(self, wan_tls: bool) -> None:
+    def __init__(self, wan_tls: bool, lan_auth: bool = True) -> None:
+        command = [sys.executable, __file__, "--serve", "tls" if wan_tls else "plain"]
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", "tls" if wan_tls else "plain"],
+            command + ([] if lan_auth else ["--no-lan-auth"]),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -112,11 +120,10 @@ class Child:
 # -- the applications at both ends ------------------------------------------------------------
 
 
-class Server:
-    """Listening application: GSLA server (when given a credential), then sink or echo."""
+class EchoServer:
+    """Listening application: GSLA server (once given a credential), then echo."""
 
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
+    def __init__(self) -> None:
         self.tunnel_id: str | None = None
         self.credential: Credential | None = None
         self.sock = socket.create_server(("127.0.0.1", 0), backlog=4096)
@@ -140,10 +147,7 @@ class Server:
                     return
             buf = bytearray(CHUNK)
             while n := conn.recv_into(buf):
-                if self.mode == "echo":
-                    conn.sendall(memoryview(buf)[:n])
-            if self.mode == "sink":
-                conn.sendall(b"k")
+                conn.sendall(memoryview(buf)[:n])
 
     def close(self) -> None:
         self.sock.close()
@@ -165,23 +169,60 @@ def connect(port: int, tunnel_id: str | None, credential: Credential | None) -> 
     return sock
 
 
-def throughput(port: int, total: int, tunnel_id: str | None = None, cred: Any = None) -> float:
-    """Bytes per second of one stream to a sink (time until the sink's acknowledgement)."""
-    block = os.urandom(CHUNK)
-    with connect(port, tunnel_id, cred) as sock:
-        start = time.perf_counter()
-        for _ in range(total // CHUNK):
-            sock.sendall(block)
-        sock.shutdown(socket.SHUT_WR)
-        assert sock.recv(1) == b"k"
-        return total / (time.perf_counter() - start)
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (all their threads) so far."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def tunnel_for(child: Child, server: Server) -> tuple[int, str, Credential]:
-    reply = child.ask(op="tunnel", port=server.port)
+def iperf3(port: int, seconds: float) -> tuple[float, int]:
+    """(bytes per second, bytes) received by iperf3's server from one TCP stream sent to
+    `port`. A failed run is reported on stderr and tried again (twice at most)."""
+    failures = 0
+    while True:
+        proc = subprocess.run(
+            ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-J"],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+        report = json.loads(proc.stdout)
+        error = report.get("error")
+        if not error:
+            received = report["end"]["sum_received"]
+            return received["bits_per_second"] / 8, int(received["bytes"])
+        # The server takes a new test once the last one's connections closed through the
+        # relays; until then it answers "busy".
+        if "busy" not in error:
+            failures += 1
+            print(f"iperf3 through port {port}: {error}", file=sys.stderr)
+            if failures > 2:
+                raise RuntimeError(f"iperf3 through port {port}: {error}")
+        time.sleep(0.25)
+
+
+def wait_listening(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def tunnel_for(child: Child, server_port: int, server: EchoServer | None = None) -> Any:
+    """A tunnel to `server_port`: (initiator port, tunnel id, initiator credential); the
+    listening `server` learns its own credential."""
+    reply = child.ask(op="tunnel", port=server_port)
     (init_secret, init_id), (listen_secret, listen_id) = reply["secrets"]
-    server.tunnel_id = reply["id"]
-    server.credential = Credential(listen_secret, uuid.UUID(listen_id))
+    if server is not None:
+        server.tunnel_id = reply["id"]
+        server.credential = Credential(listen_secret, uuid.UUID(listen_id))
     return reply["port"], reply["id"], Credential(init_secret, uuid.UUID(init_id))
 
 
@@ -221,79 +262,163 @@ def socat_chain(target: int, options: str = "") -> tuple[int, list[subprocess.Po
     return target, procs
 
 
-def best_of(runs: int, fn: Any) -> float:
-    return max(fn() for _ in range(runs))
+def stunnel_chain(target: int, workdir: Path) -> tuple[int, list[subprocess.Popen[bytes]]]:
+    """Two stunnel relays in front of `target` with mutually authenticated TLS between
+    them (certificates from one trustme CA, stunnel's default protocol and ciphers);
+    returns the entry port."""
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(workdir / "ca.pem"))
+    for name in ("server", "client"):
+        leaf = ca.issue_cert(f"{name}.stunnel.invalid")
+        leaf.private_key_and_cert_chain_pem.write_to_path(str(workdir / f"{name}.pem"))
+    tls_port, entry = free_port(), free_port()
+    common = f"foreground = yes\npid =\nCAfile = {workdir}/ca.pem\nverifyChain = yes\n"
+    confs = {
+        "server": f"[relay]\naccept = 127.0.0.1:{tls_port}\nconnect = 127.0.0.1:{target}\n"
+        f"cert = {workdir}/server.pem\n",
+        "client": f"[relay]\nclient = yes\naccept = 127.0.0.1:{entry}\n"
+        f"connect = 127.0.0.1:{tls_port}\ncert = {workdir}/client.pem\n"
+        "checkHost = server.stunnel.invalid\n",
+    }
+    procs = []
+    for name, conf in confs.items():
+        path = workdir / f"{name}.conf"
+        path.write_text(common + conf)
+        procs.append(
+            subprocess.Popen(
+                ["stunnel", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        )
+    wait_listening(tls_port)
+    wait_listening(entry)
+    return entry, procs
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gib", type=float, default=1.0, help="bytes per throughput run")
-    parser.add_argument("--runs", type=int, default=5, help="throughput rounds (best kept)")
-    parser.add_argument("--connections", type=int, default=1000)
-    parser.add_argument("--serve", choices=["tls", "plain"], help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.serve:
-        serve_child(args.serve == "tls")
-        return 0
-    if shutil.which("socat") is None:
-        print("socat is not installed", file=sys.stderr)
-        return 1
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    total = int(args.gib * (1 << 30)) // CHUNK * CHUNK
+PATHS = {
+    "direct": "direct loopback",
+    "socat": "two socat relays",
+    "socat_reno": "two socat relays, Reno",
+    "stunnel": "two stunnel relays, TLS",
+    "plain": "tunnel, plain WAN",
+    "tls": "tunnel, TLS WAN",
+}
+# (tunnel path, reference path, target ratio)
+RATIOS = (("plain", "socat", 3.0), ("tls", "stunnel", 1.5))
 
-    sink = Server("sink")  # no GSLA: for direct loopback and socat
-    entry, socats = socat_chain(sink.port)
-    reno_entry, reno_socats = socat_chain(sink.port, SOCAT_RENO)
-    children = {mode: Child(wan_tls=mode == "tls") for mode in ("plain", "tls")}
-    sinks = {mode: Server("sink") for mode in children}  # each authenticates its tunnel
-    best = dict.fromkeys(("direct", "socat", "socat_reno", "plain", "tls"), 0.0)
+
+def measure_throughput(seconds: float, runs: int) -> None:
+    iperf_port = free_port()
+    iperf_server = subprocess.Popen(
+        ["iperf3", "-s", "-p", str(iperf_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children = {mode: Child(wan_tls=mode == "tls", lan_auth=False) for mode in ("plain", "tls")}
+    procs: list[subprocess.Popen[bytes]] = []
+    rates: dict[str, list[float]] = {path: [] for path in PATHS}
+    # CPU-seconds per GiB of the relaying processes (socat forks one per connection: not
+    # counted); on a busy machine this moves less than the rates.
+    cpu_per_gib: dict[str, list[float]] = {path: [] for path in ("stunnel", "plain", "tls")}
     try:
-        ports = {mode: tunnel_for(child, sinks[mode]) for mode, child in children.items()}
-        # Rounds interleave the four paths so a busy machine slows them alike.
-        for _ in range(args.runs):
-            best["direct"] = max(best["direct"], throughput(sink.port, total))
-            best["socat"] = max(best["socat"], throughput(entry, total))
-            best["socat_reno"] = max(best["socat_reno"], throughput(reno_entry, total))
-            for mode, (port, tid, cred) in ports.items():
-                best[mode] = max(best[mode], throughput(port, total, tid, cred))
+        with tempfile.TemporaryDirectory() as workdir:
+            wait_listening(iperf_port)
+            ports = {"direct": iperf_port}
+            ports["socat"], socats = socat_chain(iperf_port)
+            ports["socat_reno"], reno_socats = socat_chain(iperf_port, SOCAT_RENO)
+            ports["stunnel"], stunnels = stunnel_chain(iperf_port, Path(workdir))
+            procs += [*socats, *reno_socats, *stunnels]
+            for mode, child in children.items():
+                ports[mode] = tunnel_for(child, iperf_port)[0]
+            relays = {mode: [child.proc.pid] for mode, child in children.items()}
+            relays["stunnel"] = [proc.pid for proc in stunnels]
+            # Rounds interleave the paths so a busy machine slows them alike.
+            for _ in range(runs):
+                for path, port in ports.items():
+                    before = cpu_seconds(relays.get(path, []))
+                    rate, received = iperf3(port, seconds)
+                    rates[path].append(rate)
+                    if path in cpu_per_gib:
+                        used = cpu_seconds(relays[path]) - before
+                        cpu_per_gib[path].append(used / (received / (1 << 30)))
     finally:
-        for proc in (*socats, *reno_socats):
+        for proc in (*procs, iperf_server):
             proc.terminate()
+            proc.wait(10)
         for child in children.values():
             child.close()
-        for server in (sink, *sinks.values()):
-            server.close()
-    direct, socat = best["direct"], best["socat"]
+    best = {path: max(values) for path, values in rates.items()}
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load} (other work skews ratios)")
-    print(f"single stream, {total / (1 << 30):.2f} GiB, best of {args.runs} interleaved rounds:")
-    print(f"  direct loopback        {direct / 1e6:8.0f} MB/s")
-    print(f"  two socat relays       {socat / 1e6:8.0f} MB/s")
-    print(f"  two socat relays, Reno {best['socat_reno'] / 1e6:8.0f} MB/s")
-    for mode, target in (("plain", 1.5), ("tls", 0.75)):
-        rate = best[mode]
+    print(f"single stream (iperf3 -t {seconds:g}), MB/s, {runs} interleaved rounds:")
+    for path, label in PATHS.items():
+        rounds = " ".join(f"{rate / 1e6:6.0f}" for rate in rates[path])
+        print(f"  {label:24} best {best[path] / 1e6:6.0f}   rounds {rounds}")
+    cpu = {path: statistics.median(values) for path, values in cpu_per_gib.items()}
+    print(
+        "  relay CPU-seconds per GiB, median: "
+        + ", ".join(f"{PATHS[path]} {value:.2f}" for path, value in cpu.items())
+        + f"; stunnel / TLS tunnel x{cpu['stunnel'] / cpu['tls']:.2f}"
+    )
+    for path, reference, target in RATIOS:
+        ratio = best[path] / best[reference]
+        per_round = statistics.median(
+            a / b for a, b in zip(rates[path], rates[reference], strict=True)
+        )
+        ceiling = best[path] / best["direct"]
         print(
-            f"  tunnel, {mode:5} WAN      {rate / 1e6:8.0f} MB/s   x{rate / socat:.2f} socat"
-            f" (target >= {target})   x{rate / direct:.2f} direct"
-            f"   x{rate / best['socat_reno']:.2f} socat with Reno"
+            f"  {PATHS[path]} / {PATHS[reference]}: x{ratio:.2f} of bests, median of rounds"
+            f" x{per_round:.2f} (target >= {target}); x{ceiling:.2f} direct"
         )
         record(
             Figure(
                 "tunnel",
-                f"single stream, {mode} WAN / two socat relays ({rate / direct:.2f}x direct)",
-                f"{rate / socat:.2f}x",
+                f"single stream, {PATHS[path]} / {PATHS[reference]} ({ceiling:.2f}x direct)",
+                f"{ratio:.2f}x",
                 f">= {target}x",
-                rate / socat >= target,
+                ratio >= target,
             )
         )
+    record(
+        Figure(
+            "tunnel",
+            "relay CPU per GiB, two stunnel relays / TLS tunnel (median of rounds)",
+            f"{cpu['stunnel'] / cpu['tls']:.2f}x",
+        )
+    )
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one iperf3 run")
+    parser.add_argument("--runs", type=int, default=3, help="throughput rounds (best kept)")
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--serve", choices=["tls", "plain"], help=argparse.SUPPRESS)
+    parser.add_argument("--no-lan-auth", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve_child(args.serve == "tls", lan_auth=not args.no_lan_auth)
+        return 0
+    missing = [tool for tool in ("socat", "stunnel", "iperf3") if shutil.which(tool) is None]
+    if missing:
+        print(
+            f"not installed: {', '.join(missing)} (scripts/install.sh installs them)",
+            file=sys.stderr,
+        )
+        return 1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    measure_throughput(args.seconds, args.runs)
+    measure_setup_and_memory(args.connections)
+    return 0
+
+
+def measure_setup_and_memory(connections: int) -> None:
     child = Child(wan_tls=True)
-    echo = Server("echo")
+    echo = EchoServer()
     try:
-        port, tid, cred = tunnel_for(child, echo)
+        port, tid, cred = tunnel_for(child, echo.port, echo)
         times = []
-        for _ in range(args.connections):
+        for _ in range(connections):
             start = time.perf_counter()
             with connect(port, tid, cred) as sock:
                 sock.sendall(b"x")
@@ -325,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         idle = child.ask(op="rss")["rss_kib"]
         held = []
-        for _ in range(args.connections):
+        for _ in range(connections):
             sock = connect(port, tid, cred)
             sock.sendall(b"x")
             assert sock.recv(1) == b"x"
@@ -349,7 +474,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         child.close()
         echo.close()
-    return 0
 
 
 if __name__ == "__main__":

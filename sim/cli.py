@@ -1,4 +1,4 @@
-"""`orbit-sim`: `serve` runs the simulator on loopback (SPEC 5.3); `demo` shows it working (5.6)."""
+"""`orbit-sim`: `serve` runs the simulator (SPEC 5.3); `demo` shows it working (5.6)."""
 
 from __future__ import annotations
 
@@ -32,13 +32,28 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address.")
-@click.option("--port", default=0, type=click.IntRange(0, 65535), show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the services and the stream access points listen on. Keep the default "
+    "when both sides of a tunnel run on this machine; give an address the other machines "
+    "reach (e.g. a private LAN address) to run the initiator and the listener elsewhere.",
+)
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    show_default=True,
+    help="Port of the Auth, Transfer and control API server (0: any free port). The GCS "
+    "managers and the access points take free ports of their own on the same address.",
+)
 @click.option(
     "--env-file",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write the SPEC 5.3 variables here as shell export lines (mode 0600); "
-    "default: a file in the server's private state directory, named on stderr.",
+    help="Write the client's environment here as shell export lines, mode 0600 (service "
+    "URLs, CA, client id and secret, access point and collection ids); default: a file in "
+    "the server's private state directory, named on stderr.",
 )
 @click.option(
     "--lan-auth",
@@ -47,9 +62,29 @@ def cli() -> None:
     show_default=True,
     help="Whether the access points secure LAN connections (GSLA v1).",
 )
-@click.option("--wan-tls/--no-wan-tls", default=True, show_default=True)
-@click.option("--clock", type=click.Choice(["real", "virtual"]), default="real", show_default=True)
-@click.option("--fault", "fault_specs", multiple=True, metavar="SPEC", help="kind:key=value,...")
+@click.option(
+    "--wan-tls/--no-wan-tls",
+    default=True,
+    show_default=True,
+    help="Mutually authenticated TLS between the access points (the WAN leg); "
+    "--no-wan-tls carries it in plain TCP, for speed tests.",
+)
+@click.option(
+    "--clock",
+    type=click.Choice(["real", "virtual"]),
+    default="real",
+    show_default=True,
+    help="real: tunnels expire and tasks progress with wall time; virtual: time moves only "
+    "when the control API advances it ($ORBIT_SIM_URL/clock/advance).",
+)
+@click.option(
+    "--fault",
+    "fault_specs",
+    multiple=True,
+    metavar="SPEC",
+    help="A fault active from the start, kind:key=value,... (e.g. latency:leg=2,ms=50); "
+    "repeatable.",
+)
 def serve(
     host: str,
     port: int,
@@ -59,7 +94,8 @@ def serve(
     clock: str,
     fault_specs: tuple[str, ...],
 ) -> None:
-    """Serve Auth, Transfer, GCS and the control API on loopback until SIGINT/SIGTERM."""
+    """Serve Auth, Transfer, GCS, the control API and the stream access points until
+    SIGINT/SIGTERM."""
     faults = _parse_faults(fault_specs)
     stop = threading.Event()
     previous = {

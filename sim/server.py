@@ -3,7 +3,8 @@
 One plain-HTTP listener carries Auth (`/auth/...`), Transfer (`/transfer/...`) and the
 control API (`/control/...`); each simulated GCS endpoint gets its own HTTPS listener
 with a certificate from a trustme CA (its address `127.0.0.1:PORT` is what the endpoint
-document and `GCSClient` use). Threaded, HTTP/1.1 keep-alive, one `sendall` per reply.
+document and `GCSClient` use). Threaded; h11 parses requests and frames replies (HTTP/1.1
+keep-alive, chunked request bodies); one `sendall` per reply.
 
     handle = orbit_sim.serve(sim)      # returns once every listener is accepting
     handle.env                         # SPEC 5.3 variables for subprocesses
@@ -17,14 +18,16 @@ import logging
 import os
 import shutil
 import socket
+import socketserver
 import ssl
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import h11
 import trustme
 
 from orbit_sim.core.http import Request, Response
@@ -35,101 +38,112 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("orbit_sim.server")
 PREFIXES = {"/auth": "auth", "/transfer": "transfer", "/control": "control"}
-_REASONS = BaseHTTPRequestHandler.responses
+_REASONS = {status.value: status.phrase.encode("latin-1") for status in HTTPStatus}
+RECV_SIZE = 65536
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(socketserver.BaseRequestHandler):
+    """One connection: h11 parses requests (Content-Length or chunked bodies, keep-alive)
+    and frames replies; each reply leaves in one `sendall`."""
+
     server: _SimServer
 
     def setup(self) -> None:
-        super().setup()
         with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        return  # quiet: request lines can carry ids users did not ask to see
-
-    def _answer(self) -> None:
-        raw_path, _, query = self.path.partition("?")
-        service, path = self.server.route(raw_path)
-        body = self._read_body()
-        if body is None:
-            self._send(Response.json({"code": "BadRequest", "message": "Bad body"}, 400))
-            self.close_connection = True
-            return
-        if service is None:
-            response = Response.json({"code": "NotFound", "message": "Unknown service"}, 404)
-        else:
-            request = Request.from_url_parts(
-                self.command,
-                path,
-                query,
-                self.headers.items(),
-                body,
-                service=service,
-                endpoint_id=self.server.endpoint_id,
-            )
+    def handle(self) -> None:
+        conn = h11.Connection(h11.SERVER)
+        while True:
             try:
-                response = self.server.sim.handle(request)
-            except Exception:
-                # A simulator bug: say so (500, logged) instead of a silently dropped
-                # connection that the SDK would retry.
-                log.exception("orbit-sim: unhandled error for %r", request)
-                response = Response.json(
-                    {
-                        "code": "InternalError",
-                        "message": "orbit-sim raised an unexpected error (see its log)",
-                        "request_id": request.request_id,
-                        "resource": request.path,
-                    },
-                    status=500,
-                )
-        if response.drop_connection:
-            # The fault: close without a single byte of reply.
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._send(response)
+                received = self._receive_request(conn)
+            except h11.RemoteProtocolError:
+                self._send_bad_request(conn)
+                return
+            if received is None:  # the client closed between requests
+                return
+            head, body = received
+            response = self._answer(head, body)
+            if response.drop_connection:
+                # The fault: close without a single byte of reply.
+                with contextlib.suppress(OSError):
+                    self.request.shutdown(socket.SHUT_RDWR)
+                return
+            self._send(conn, head.method == b"HEAD", response)
+            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                return
+            conn.start_next_cycle()
 
-    def _read_body(self) -> bytes | None:
-        """The request body (Content-Length or chunked); None when it is malformed."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
-                try:
-                    size = int(size_line, 16)
-                except ValueError:
-                    return None
-                if size == 0:
-                    while self.rfile.readline(1024).strip():  # trailers
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(8)  # the CRLF after each chunk
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
+    def _next_event(self, conn: h11.Connection) -> Any:
+        while True:
+            event = conn.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            conn.receive_data(self.request.recv(RECV_SIZE))
+
+    def _receive_request(self, conn: h11.Connection) -> tuple[h11.Request, bytes] | None:
+        head = self._next_event(conn)
+        if not isinstance(head, h11.Request):
             return None
-        return self.rfile.read(length) if length > 0 else b""
+        chunks = []
+        while not isinstance(event := self._next_event(conn), h11.EndOfMessage):
+            if not isinstance(event, h11.Data):
+                raise h11.RemoteProtocolError("the request ended before its body")
+            chunks.append(event.data)
+        return head, b"".join(chunks)
 
-    def _send(self, response: Response) -> None:
-        reason = _REASONS.get(response.status, ("",))[0]
-        lines = [f"HTTP/1.1 {response.status} {reason}"]
-        lines += [f"{key}: {value}" for key, value in response.headers.items()]
-        body = b"" if self.command == "HEAD" else response.body
-        lines.append(f"Content-Length: {len(response.body)}")
-        if self.close_connection:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head + body)
+    def _answer(self, head: h11.Request, body: bytes) -> Response:
+        raw_path, _, query = head.target.decode("latin-1").partition("?")
+        service, path = self.server.route(raw_path)
+        if service is None:
+            return Response.json({"code": "NotFound", "message": "Unknown service"}, 404)
+        request = Request.from_url_parts(
+            head.method.decode("ascii"),
+            path,
+            query,
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in head.headers],
+            body,
+            service=service,
+            endpoint_id=self.server.endpoint_id,
+        )
+        try:
+            return self.server.sim.handle(request)
+        except Exception:
+            # A simulator bug: say so (500, logged) instead of a silently dropped
+            # connection that the SDK would retry.
+            log.exception("orbit-sim: unhandled error for %r", request)
+            return Response.json(
+                {
+                    "code": "InternalError",
+                    "message": "orbit-sim raised an unexpected error (see its log)",
+                    "request_id": request.request_id,
+                    "resource": request.path,
+                },
+                status=500,
+            )
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _answer
+    def _send(self, conn: h11.Connection, head_only: bool, response: Response) -> None:
+        headers = [*response.headers.items(), ("Content-Length", str(len(response.body)))]
+        reply = h11.Response(
+            status_code=response.status,
+            headers=headers,
+            reason=_REASONS.get(response.status, b""),
+        )
+        data = conn.send(reply) or b""
+        if not head_only and response.body:
+            data += conn.send(h11.Data(data=response.body)) or b""
+        data += conn.send(h11.EndOfMessage()) or b""
+        self.request.sendall(data)
+
+    def _send_bad_request(self, conn: h11.Connection) -> None:
+        if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        bad = Response.json({"code": "BadRequest", "message": "Malformed HTTP request"}, 400)
+        with contextlib.suppress(h11.LocalProtocolError, OSError):
+            self._send(conn, False, bad)
 
 
-class _SimServer(ThreadingHTTPServer):
+class _SimServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128

@@ -3,7 +3,7 @@
 Two GCS endpoints, each with one stream access point (an initiator-side and a
 listener-side one), a default confidential client (client credentials, like a service
 account), a user identity with a native app (for refresh-token logins), and whatever the
-Transfer route modules seed (tutorial collections with files: engineer C's `seed_world`).
+Transfer seeds (`TransferBackend.seed_world`: the tutorial collections with their files).
 """
 
 from __future__ import annotations
@@ -101,8 +101,5 @@ def build_default_world(sim: Simulator, previous: World | None = None) -> World:
         initiator_ap_id=initiator.id,
         listener_ap_id=listener.id,
     )
-    for module in sim.transfer.route_modules:
-        seed = getattr(module, "seed_world", None)
-        if seed is not None:
-            seed(sim, world)
+    sim.transfer.seed_world(world)
     return world

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
+from requests.structures import CaseInsensitiveDict
+
 if TYPE_CHECKING:
     from orbit_sim.services.auth.models import Token
 
@@ -31,28 +33,6 @@ def new_request_id() -> str:
     return "".join(_random.choices(_REQUEST_ID_CHARS, k=9))
 
 
-class Headers(dict[str, str]):
-    """Case-insensitive header mapping (keys are stored lower-cased)."""
-
-    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
-        super().__init__()
-        pairs = items.items() if isinstance(items, Mapping) else items
-        for key, value in pairs:
-            self[key] = value
-
-    def __setitem__(self, key: str, value: str) -> None:
-        super().__setitem__(key.lower(), value)
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and super().__contains__(key.lower())
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key.lower(), default)
-
-
 @dataclass
 class Request:
     """One API call as the simulator sees it, whatever adapter it came through."""
@@ -60,7 +40,7 @@ class Request:
     method: str
     path: str
     query: dict[str, list[str]] = field(default_factory=dict)
-    headers: Headers = field(default_factory=Headers)
+    headers: CaseInsensitiveDict[str] = field(default_factory=CaseInsensitiveDict)
     body: bytes = b""
     # The service the adapter routed this call to ("auth", "transfer", "gcs", "control").
     service: str = ""
@@ -87,7 +67,7 @@ class Request:
             method=method.upper(),
             path=path or "/",
             query=parse_qs(query_string, keep_blank_values=True),
-            headers=Headers(headers),
+            headers=CaseInsensitiveDict(headers),
             body=body or b"",
             **extra,
         )
@@ -152,6 +132,7 @@ class Request:
 class Response:
     status: int = 200
     body: bytes = b""
+    # A plain dict: `responses` callbacks recognise a dict's Content-Type.
     headers: dict[str, str] = field(default_factory=dict)
     # Set by the dropped-connection fault: the adapter closes without replying.
     drop_connection: bool = False
@@ -170,10 +151,7 @@ class Response:
 
     @property
     def content_type(self) -> str:
-        for key, value in self.headers.items():
-            if key.lower() == "content-type":
-                return value
-        return ""
+        return str(CaseInsensitiveDict(self.headers).get("Content-Type", ""))
 
     def __repr__(self) -> str:
         return f"Response(status={self.status}, {len(self.body)} bytes)"

@@ -41,8 +41,8 @@ class Simulator:
     """All simulated state and the one request entry point, `handle`.
 
     Sub-models: `clock`, `auth` (identities, clients, tokens), `transfer` (access points,
-    tunnels and the transfer data), `gcs` (endpoints and their LAN
-    secrets), `faults` (injected faults) and `gateway` (the stream gateway hook).
+    tunnels, and `transfer.data`: collections, file systems, tasks), `gcs` (endpoints and
+    their LAN secrets), `faults` (injected faults) and `gateway` (the stream gateway hook).
     `lock` serialises every state change; adapters may call `handle` from many threads.
     """
 
@@ -207,7 +207,7 @@ class Simulator:
                 raise ValueError("identity_id and client_id are needed without a default world")
             return self.auth.issue_tokens(identity_id, client_id, scopes, refresh_tokens=True)
 
-    # Transfer data: the operations live in services/transfer/control.py.
+    # Transfer data (`sim.transfer.data`): the operations live in services/transfer/control.py.
 
     def put_file(
         self,

@@ -21,7 +21,7 @@ from .faults import ConnectionFaults
 from .relay import close_socket
 from .tls import access_point_hostname
 from .tlsio import TlsChannel
-from .wan import Stream, open_tcp, send_all, tls_handshake
+from .wan import Stream, open_tcp, receive_ticket, send_all, tls_handshake
 
 if TYPE_CHECKING:
     from orbit_globus.lan import Hello
@@ -133,8 +133,9 @@ class InitiatorAccessPoint:
             )
             async with asyncio.timeout(gateway.handshake_timeout):
                 await tls_handshake(near.loop, channel)
-            if not corrupt and not channel.session_reused:
-                tls.remember(*pair, channel.session)
+                if not corrupt and not channel.session_reused:
+                    await receive_ticket(near.loop, channel)
+                    tls.remember(*pair, channel.session)
         except BaseException:
             close_socket(wan, reset=True)
             raise

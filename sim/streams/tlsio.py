@@ -37,7 +37,8 @@ class TlsChannel:
             session=session,
         )
         self.scratch = scratch  # the calling thread's buffer for ciphertext reads
-        self._unsent = b""  # ciphertext the socket had no room for
+        # Ciphertext the socket had no room for; a view, so taking part of it copies nothing.
+        self._unsent = memoryview(b"")
         self._eof = False
 
     # -- socket look-alike -------------------------------------------------------------------
@@ -120,4 +121,4 @@ class TlsChannel:
         """Queue what OpenSSL produced (records, handshake messages) for the socket."""
         if self._outgoing.pending:
             data = self._outgoing.read()
-            self._unsent = self._unsent + data if self._unsent else data
+            self._unsent = memoryview(bytes(self._unsent) + data if self._unsent else data)

@@ -50,6 +50,26 @@ async def tls_handshake(loop: asyncio.AbstractEventLoop, channel: TlsChannel) ->
             await ready(loop, channel.fileno(), write=False)
 
 
+async def receive_ticket(loop: asyncio.AbstractEventLoop, channel: TlsChannel) -> None:
+    """On the client after a full handshake: read the session ticket the server sends
+    right after it (the listener access point sends nothing else before the preamble)."""
+    probe = bytearray(1)
+    while True:
+        try:
+            if channel.tls.read(1, probe):
+                raise ConnectionError("WAN peer sent data before the preamble")
+            raise ConnectionError("WAN peer closed during the handshake")
+        except ssl.SSLWantReadError:
+            pass
+        session = channel.session
+        if session is not None and session.has_ticket:
+            return
+        try:
+            channel.feed()
+        except BlockingIOError:
+            await ready(loop, channel.fileno(), write=False)
+
+
 async def send_all(loop: asyncio.AbstractEventLoop, stream: Stream, data: bytes) -> None:
     if isinstance(stream, socket.socket):
         await loop.sock_sendall(stream, data)

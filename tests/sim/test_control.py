@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import globus_sdk
@@ -181,6 +182,19 @@ def test_server_reads_chunked_bodies_and_keeps_the_connection(
         assert reply.request.headers["Transfer-Encoding"] == "chunked"
         assert reply.status_code == 200 and reply.json()["scope"] == TRANSFER_ALL
         assert session.get(handle.control_url + "/clock").status_code == 200
+
+
+def test_server_answers_a_malformed_request_with_400_and_closes(
+    served: tuple[ServerHandle, SimControl],
+) -> None:
+    handle, _ = served
+    with socket.create_connection((handle.host, handle.port), timeout=5) as sock:
+        sock.sendall(b"GET /control/clock HTTP/1.1\r\nContent-Length: nine\r\n\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 400 ")
+    assert b'"code": "BadRequest"' in reply
 
 
 def test_a_handler_bug_is_a_logged_500_not_a_dropped_connection(

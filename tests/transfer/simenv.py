@@ -36,7 +36,7 @@ class SimEnv:
         return self.world.collections[1]
 
     def mapped_collection(self, tutorial_id: str) -> str:
-        return self.sim.transfer_data.collections[tutorial_id].mapped_collection_id
+        return self.sim.transfer.data.collections[tutorial_id].mapped_collection_id
 
     def user_tokens(self, *extra_scopes: str, client_id: str | None = None) -> dict[str, Any]:
         """A Transfer token response for the default user, as after a login."""

@@ -1,8 +1,8 @@
 """Collections (mapped and guest) with their file systems, and the task store beside them.
 
-`TransferData` is the transfer-data part of the model, attached to the simulator as
-`sim.transfer_data` by `install`. It owns collections, tasks and submission ids, and
-`settle(now)` brings every active task up to the clock.
+`TransferData` is the data half of the Transfer model, `sim.transfer.data`. It owns
+collections, tasks and submission ids, and `settle(now)` brings every active task up to
+the clock.
 """
 
 from __future__ import annotations
@@ -137,12 +137,3 @@ class TransferData:
             task.settle(now)
             if task.status != "ACTIVE":
                 del self.active[task_id]
-
-
-def transfer_data(sim: Simulator) -> TransferData:
-    """The transfer-data model of `sim` (created on first use)."""
-    found = getattr(sim, "transfer_data", None)
-    if found is None:
-        found = TransferData(sim)
-        sim.transfer_data = found  # type: ignore[attr-defined]
-    return found

@@ -1,7 +1,7 @@
 """Control operations on the transfer data (no bearer token; loopback developer controls).
 
 For a simulator in another process (`orbit-sim serve`), what in-process tests do through
-`sim.transfer_data`: put files into a collection, set a collection's quota, and read or
+`sim.transfer.data`: put files into a collection, set a collection's quota, and read or
 set how fast tasks move. Exposed by the control API's table (orbit_sim/control/api.py):
 
     POST /transfer/collections/{collection_id}/files  {"path", "content" | "size", "mtime"?}
@@ -20,7 +20,6 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from orbit_sim.core.http import BadRequest
-from orbit_sim.services.transfer.collections import transfer_data
 from orbit_sim.services.transfer.filesystem import VfsError
 
 if TYPE_CHECKING:
@@ -51,7 +50,7 @@ def put_file(
 ) -> dict[str, Any]:
     """Create or replace a file (text `content`, or a synthetic one of `size` bytes),
     making missing parent directories; `{path, size, checksum}`."""
-    collection = transfer_data(sim).collection(collection_id)
+    collection = sim.transfer.data.collection(collection_id)
     file_size = _number("size", size, integer=True)
     file_mtime = _number("mtime", mtime)
     if not isinstance(path, str) or not path:
@@ -76,14 +75,14 @@ def put_file(
 
 def set_quota(sim: Simulator, collection_id: str, quota_bytes: object) -> dict[str, Any]:
     """Limit what the collection may hold (None: no limit); `{collection_id, quota_bytes}`."""
-    collection = transfer_data(sim).collection(collection_id)
+    collection = sim.transfer.data.collection(collection_id)
     quota = _number("quota_bytes", quota_bytes, integer=True)
     collection.quota_bytes = int(quota) if quota is not None else None
     return {"collection_id": collection.id, "quota_bytes": collection.quota_bytes}
 
 
 def get_rates(sim: Simulator) -> dict[str, Any]:
-    return asdict(transfer_data(sim).rates)
+    return asdict(sim.transfer.data.rates)
 
 
 def set_rates(
@@ -102,7 +101,7 @@ def set_rates(
     values = {key: _number(key, value) for key, value in given.items()}
     if values["bytes_per_second"] == 0:
         raise BadRequest("'bytes_per_second' must be > 0")
-    rates = transfer_data(sim).rates
+    rates = sim.transfer.data.rates
     for key, value in values.items():
         if value is not None:
             setattr(rates, key, float(value))

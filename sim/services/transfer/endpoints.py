@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orbit_sim.core.http import BadRequest, Request, Router
-from orbit_sim.services.transfer.collections import Collection, EndpointNotFound, transfer_data
+from orbit_sim.services.transfer.collections import Collection, EndpointNotFound
 
 if TYPE_CHECKING:
     from orbit_sim.core.simulator import Simulator
@@ -226,14 +226,14 @@ def all_documents(sim: Simulator) -> list[dict[str, Any]]:
     docs = [gcs_endpoint_document(view) for view in endpoints.values()]
     docs.extend(
         collection_document(c, endpoints.get(c.endpoint_id))
-        for c in transfer_data(sim).collections.values()
+        for c in sim.transfer.data.collections.values()
     )
     return docs
 
 
 def find_document(sim: Simulator, endpoint_id: str) -> dict[str, Any]:
     wanted = endpoint_id.lower()
-    data = transfer_data(sim)
+    data = sim.transfer.data
     endpoints = {view.id: view for view in gcs_endpoints(sim)}
     collection = data.collections.get(wanted)
     if collection is not None:

@@ -4,8 +4,8 @@ Lifecycle: AWAITING_LISTENER -(listener contact set)-> ACTIVE -(PATCH state=STOP
 expiry, failure)-> STOPPING -(STOP_DELAY seconds later)-> STOPPED. A tunnel's lifetime
 (`lifetime_mins`) counts from its creation. A restartable tunnel survives a gateway
 restart with a new initiator port; a non-restartable one is stopped by it.
-The transfer-data part of the model (endpoints, file systems, tasks) is attached by the
-route modules' `install` hooks (see urls.py).
+`TransferBackend` is the whole Transfer model: access points and tunnels here, and
+`data` (collections.py), the collections with their file systems and the tasks.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from orbit_sim.services.transfer.collections import TransferData
 from orbit_sim.services.transfer.exceptions import (
     AccessPointNotFound,
     InvalidTunnelRequest,
@@ -136,20 +137,20 @@ class Tunnel:
 
 
 class TransferBackend:
-    """Access points and tunnels, plus slots that C's route modules install into."""
+    """Stream access points and tunnels, and `data`: collections, file systems, tasks."""
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.access_points: dict[str, StreamAccessPoint] = {}
         self.tunnels: dict[str, Tunnel] = {}
         self._event_ids = itertools.count(1000)
-        from orbit_sim.services.transfer.urls import ROUTE_MODULES
+        self.data = TransferData(sim)
 
-        self.route_modules = ROUTE_MODULES
-        for module in self.route_modules:
-            install = getattr(module, "install", None)
-            if install is not None:
-                install(sim)
+    def seed_world(self, world: Any) -> None:
+        """Add Transfer's part of the default world: the Globus Tutorial Collections."""
+        from orbit_sim.services.transfer.tutorial import seed_tutorial_collections
+
+        world.collections.extend(seed_tutorial_collections(self.sim))
 
     # -- access points ----------------------------------------------------------------------
 
@@ -285,10 +286,7 @@ class TransferBackend:
                 self.expire_tunnel(tunnel)
             elif tunnel.state == STOPPING and now - (tunnel.stopping_since or now) >= STOP_DELAY:
                 self._finish_stop(tunnel)
-        for module in self.route_modules:
-            module_tick = getattr(module, "tick", None)
-            if module_tick is not None:
-                module_tick(self.sim, now)
+        self.data.settle(now)
 
     def shutdown(self) -> None:
         for tunnel_id in list(self.tunnels):

@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from orbit_sim.core.http import JSON_TYPE, ApiError, BadRequest, Request, Response, Router
-from orbit_sim.services.transfer.collections import Collection, transfer_data
+from orbit_sim.services.transfer.collections import Collection
 from orbit_sim.services.transfer.consent import require_data_access
 from orbit_sim.services.transfer.filesystem import FileSystem, VfsError
 from orbit_sim.services.transfer.listing import (
@@ -46,7 +46,7 @@ def storage_error(err: VfsError, collection: Collection, operation: str) -> ApiE
 
 def open_collection(sim: Simulator, request: Request) -> Collection:
     """The addressed collection, after settling tasks and checking data_access consent."""
-    data = transfer_data(sim)
+    data = sim.transfer.data
     data.settle(sim.clock.now())
     collection = data.collection(request.params["endpoint_id"])
     require_data_access(collection, request.token)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orbit_sim.core.http import ApiError, BadRequest, NotFound, Request, Response, Router
-from orbit_sim.services.transfer.collections import Collection, TransferData, transfer_data
+from orbit_sim.services.transfer.collections import Collection, TransferData
 from orbit_sim.services.transfer.consent import require_data_access
 from orbit_sim.services.transfer.delete_task import DeleteTask
 from orbit_sim.services.transfer.listing import parse_orderby
@@ -57,7 +57,7 @@ def _caller(sim: Simulator, request: Request) -> tuple[str, str]:
 
 
 def _owned_task(sim: Simulator, request: Request) -> Task:
-    data = transfer_data(sim)
+    data = sim.transfer.data
     data.settle(sim.clock.now())
     task_id = request.params["task_id"].lower()
     task = data.tasks.get(task_id)
@@ -185,7 +185,7 @@ def _submit_result(request: Request, task: Task, kind: str, duplicate: bool) -> 
 
 def get_submission_id(sim: Simulator, request: Request) -> dict[str, Any]:
     owner_id, _ = _caller(sim, request)
-    return {"value": transfer_data(sim).new_submission_id(owner_id)}
+    return {"value": sim.transfer.data.new_submission_id(owner_id)}
 
 
 @dataclass
@@ -202,7 +202,7 @@ class _Submission:
 
 
 def _begin_submission(sim: Simulator, request: Request, data_type: str) -> _Submission:
-    data = transfer_data(sim)
+    data = sim.transfer.data
     now = sim.clock.now()
     data.settle(now)
     doc = request.json_object()
@@ -322,7 +322,7 @@ def update_task(sim: Simulator, request: Request) -> dict[str, Any]:
 
 def cancel_task(sim: Simulator, request: Request) -> dict[str, Any]:
     task = _owned_task(sim, request)
-    data = transfer_data(sim)
+    data = sim.transfer.data
     if task.cancel(sim.clock.now()):
         data.active.pop(task.task_id, None)
         return result_document(
@@ -396,7 +396,7 @@ _TASK_ORDER_KEYS: dict[str, Callable[[Task], Any]] = {
 
 
 def task_list(sim: Simulator, request: Request) -> dict[str, Any]:
-    data = transfer_data(sim)
+    data = sim.transfer.data
     now = sim.clock.now()
     data.settle(now)
     owner_id, _ = _caller(sim, request)

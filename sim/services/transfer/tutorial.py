@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from orbit_sim.services.transfer.collections import Collection, transfer_data
+from orbit_sim.services.transfer.collections import Collection
 from orbit_sim.services.transfer.endpoints import EndpointView, gcs_endpoints
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _host(sim: Simulator, index: int) -> EndpointView | None:
 
 def seed_tutorial_collections(sim: Simulator) -> tuple[str, str]:
     """Add the two tutorial collections (and their mapped collections); returns their ids."""
-    data = transfer_data(sim)
+    data = sim.transfer.data
     now = sim.clock.now()
     ids = []
     for number in (1, 2):

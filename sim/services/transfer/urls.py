@@ -3,14 +3,8 @@
 A route module has `register(router: Router) -> None`, which adds its handlers with
 `router.route(...)`. Handlers are `handler(sim, request) -> Response | dict`; the bearer
 token has been checked already (`request.token` is the caller's Token, its identity
-`request.token.identity_id`). Optionally a module also has:
-
-- `install(sim) -> None`: attach its state to the model, e.g. `sim.transfer.tasks = ...`
-  (called once per fresh state, before the default world is built);
-- `tick(sim, now: float) -> None`: apply time-driven changes (called under `sim.lock`
-  whenever the clock moves or a request arrives);
-- `seed_world(sim, world) -> None`: add its part of the default world (called by
-  `orbit_sim.world.build_default_world` after the endpoints and access points exist).
+`request.token.identity_id`). State lives in `sim.transfer` (models.py), time-driven
+changes in `TransferBackend.tick`.
 
 To add a module: import it below and append it to ROUTE_MODULES (one line each).
 """
@@ -24,10 +18,8 @@ from orbit_sim.services.transfer import data_routes
 from orbit_sim.services.transfer import responses as tunnels_and_access_points
 
 ROUTE_MODULES: list[ModuleType] = [
-    tunnels_and_access_points,  # B: /v2/tunnels, /v2/stream_access_points
-    # C: endpoints, filesystem, operations, tasks, consent -- one line each, e.g.
-    # endpoints,
-    data_routes,  # C: endpoints, collections, operation_*, tasks (see data_routes.py)
+    tunnels_and_access_points,  # /v2/tunnels, /v2/stream_access_points
+    data_routes,  # endpoints, collections, operation_*, tasks (see data_routes.py)
 ]
 
 

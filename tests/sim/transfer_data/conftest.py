@@ -30,7 +30,7 @@ class Harness:
 
     @property
     def data(self) -> TransferData:
-        return self.sim.transfer_data  # type: ignore[attr-defined,no-any-return]
+        return self.sim.transfer.data
 
     @property
     def collection_1(self) -> str:
