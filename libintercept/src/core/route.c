@@ -60,7 +60,7 @@ static int listed(const char *names, const char *host, size_t len)
             p++;
             host_len -= 2;
         }
-        if (host_len == len && strncasecmp(p, host, len) == 0)
+        if (host_len == len && len > 0 && strncasecmp(p, host, len) == 0)
             return 1;
         if (end == NULL)
             break;
