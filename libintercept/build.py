@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,13 +128,52 @@ def build_program(
     return compile_to(Path(output), command)
 
 
+# The ASan+UBSan build (`--sanitize`): clang, because zig ships no AddressSanitizer runtime.
+# The runtime is linked into the library itself (less its .preinit_array part, which a
+# shared object cannot carry), so LD_PRELOAD of this one file sanitizes any host program,
+# through the launcher too, with no runtime to put first in LD_PRELOAD.
+SANITIZE_FLAGS = [
+    "-O1",
+    "-g",
+    "-fno-omit-frame-pointer",
+    "-fsanitize=address,undefined,float-cast-overflow",
+    "-fno-sanitize-recover=all",
+]
+
+
+def build_sanitized(out_dir: str | Path = DEFAULT_OUT, clang: str = "clang") -> Path:
+    """The host library with ASan and UBSan (halting on the first error) into
+    `<out_dir>/<arch>/`, in place of the plain build; rebuilt every time."""
+    arch = host_arch()
+    runtime = subprocess.run(
+        [clang, f"-print-file-name=libclang_rt.asan-{arch}.a"], capture_output=True, text=True
+    ).stdout.strip()
+    if not runtime or not Path(runtime).is_file():
+        raise BuildError(f"no ASan runtime for {clang} (apt-get install clang libclang-rt-dev)")
+    with tempfile.TemporaryDirectory() as tmp:
+        trimmed = Path(tmp) / "asan.a"
+        shutil.copyfile(runtime, trimmed)
+        subprocess.run(["ar", "d", str(trimmed), "asan_preinit.cpp.o"], check=True)
+        whole = ["-Wl,--whole-archive", str(trimmed), "-Wl,--no-whole-archive"]
+        flags = [*COMMON_FLAGS, *SANITIZE_FLAGS, *LIBRARY_FLAGS]
+        sources = [str(p) for p in library_sources()]
+        command = [clang, *flags, *sources, *whole, *LINK_LIBS, "-lm", "-lrt"]
+        return compile_to(Path(out_dir) / arch / LIBRARY_NAME, command)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("arch", nargs="?", default="host", choices=["host", "all", *ARCHES])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output base directory")
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    parser.add_argument(
+        "--sanitize", action="store_true", help="host only: the ASan+UBSan build (clang)"
+    )
     args = parser.parse_args(argv)
     try:
+        if args.sanitize:
+            print(build_sanitized(args.out))
+            return 0
         for path in build(args.arch, args.out, args.force):
             print(path)
     except BuildError as exc:
