@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "addrmap.h"
-#include "contact.h"
+#include "contact_text.h"
 #include "gsla.h"
 #include "ids.h"
 #include "sha256.h"
