@@ -286,8 +286,8 @@ class InterceptLibrary:
         code = self._lib.gsi_test_conf_meaning(_id_text(tunnel_id), now, out, len(out))
         if code:
             raise OSError(code, f"{os.strerror(code)}: conf of tunnel {tunnel_id}")
-        lines = out.value.decode().splitlines()
-        return dict(line.split("=", 1) for line in lines)
+        lines = out.value.decode().split("\n")  # values may hold \r and other breaks
+        return dict(line.split("=", 1) for line in lines if line)
 
     def conf_cache_region(self) -> tuple[int, int]:
         """Address and size of the C reader's parsed-conf cache."""
