@@ -49,7 +49,7 @@ def library_path(arch: str | None = None) -> Path:
     return path
 
 
-def test_library_path() -> Path:
+def library_for_tests() -> Path:
     """The test library for this machine, built (or found up to date) from the sources."""
     if not BUILD_SCRIPT.is_file():
         raise FileNotFoundError(
@@ -152,7 +152,7 @@ class InterceptLibrary:
     """The test library loaded with ctypes (no interception happens in this process)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else test_library_path()
+        self.path = Path(path) if path is not None else library_for_tests()
         self._lib = ctypes.CDLL(str(self.path))
         self._declare()
 
@@ -305,5 +305,5 @@ __all__ = [
     "Refusal",
     "library_path",
     "machine_arch",
-    "test_library_path",
+    "library_for_tests",
 ]

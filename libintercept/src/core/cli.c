@@ -189,6 +189,13 @@ static enum child_end reap(pid_t pid, int64_t deadline_ms)
     return CHILD_LATE;
 }
 
+size_t gsi_cli_output_line(char *output)
+{
+    size_t len = strcspn(output, "\r\n");
+    output[len] = '\0';
+    return len;
+}
+
 int gsi_cli_contact_lookup(const char *tunnel_id, int refresh, char *out, size_t size,
                            int timeout_ms)
 {
@@ -233,8 +240,7 @@ int gsi_cli_contact_lookup(const char *tunnel_id, int refresh, char *out, size_t
                  tunnel_id, how, timeout_ms);
         return ETIMEDOUT;
     }
-    out[strcspn(out, "\r\n")] = '\0';
-    if (end != CHILD_OK || out[0] == '\0') {
+    if (end != CHILD_OK || gsi_cli_output_line(out) == 0) {
         GSI_WARN("%s environment contact-lookup %s%s failed", cli, tunnel_id, how);
         return EIO;
     }

@@ -16,6 +16,10 @@
 
 #include <stddef.h>
 
+/* Cuts the CLI's output to its first line (without "\r\n"); its length. 0 means the CLI
+ * printed nothing usable. */
+size_t gsi_cli_output_line(char *output);
+
 /* 0 with the printed line (no newline) in `out`, or an errno value: ENOENT no CLI,
  * ETIMEDOUT past the deadline, EIO it could not start, failed or printed nothing. */
 int gsi_cli_contact_lookup(const char *tunnel_id, int refresh, char *out, size_t size,

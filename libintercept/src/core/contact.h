@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "conf.h"
+#include "contact_text.h" /* parse and format, for callers of the choice */
 
 /* 1 when the conf's contact may be used without asking the CLI, at unix time `now`. */
 int gsi_contact_is_fresh(const gsi_conf *conf, int64_t now);
