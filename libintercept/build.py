@@ -1,11 +1,16 @@
 """Build libglobus_streams_client.so.0 with zig (the `ziglang` package) for glibc 2.17.
 
-    python libintercept/build.py [host|x86_64|aarch64|all] [--out DIR]
+    python libintercept/build.py [host|x86_64|aarch64|all] [--out DIR] [--test-library]
 
-puts `<DIR>/<arch>/libglobus_streams_client.so.0` (default DIR: orbit_globus/_lib). The
-output is written to a temporary file and renamed, so concurrent builds (pytest-xdist
+puts `<DIR>/<arch>/libglobus_streams_client.so.0` (default DIR: orbit_globus/_lib): the
+core (src/core/*.c) and the hooks (src/hooks/*.c); it exports only the intercepted libc
+calls. `--test-library` also builds, for this machine, the test library
+`libintercept/build/<arch>/libglobus_streams_test.so`: the core with the `gsi_test_*`
+entry points of tests/testapi.c for ctypes (orbit_globus/native.py), never installed.
+Outputs are written to a temporary file and renamed, so concurrent builds (pytest-xdist
 workers, pip) never see half a library; an output newer than every source is kept as is.
-`build(arch, out_dir)` is the same from Python (setup.py's build hook calls it).
+`build(arch, out_dir)` and `build_test_library(arch)` are the same from Python (setup.py's
+build hook calls `build`).
 """
 
 from __future__ import annotations
@@ -24,17 +29,16 @@ HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "src"
 LIBRARY_NAME = "libglobus_streams_client.so.0"
 DEFAULT_OUT = HERE.parent / "orbit_globus" / "_lib"
+TEST_LIBRARY_NAME = "libglobus_streams_test.so"
+TEST_OUT = HERE / "build"
+TEST_API = HERE / "tests" / "testapi.c"
 ARCHES = ("x86_64", "aarch64")
 GLIBC = "2.17"
 
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 COMMON_FLAGS = ["-O2", "-g0", "-std=gnu11", "-D_GNU_SOURCE", "-fPIC", *WARNINGS]
-LIBRARY_FLAGS = [
-    "-shared",
-    "-fvisibility=hidden",
-    "-Wl,-z,defs",
-    f"-Wl,-soname,{LIBRARY_NAME}",
-]
+SHARED_FLAGS = ["-shared", "-fvisibility=hidden", "-Wl,-z,defs"]
+LIBRARY_FLAGS = [*SHARED_FLAGS, f"-Wl,-soname,{LIBRARY_NAME}"]
 # glibc < 2.34 keeps dlsym in libdl and pthread_once/pthread_atfork in libpthread.
 LINK_LIBS = ["-ldl", "-lpthread"]
 
@@ -74,8 +78,8 @@ def zig_cc(arch: str) -> list[str]:
     return [sys.executable, "-m", "ziglang", "cc", "-target", f"{arch}-linux-gnu.{GLIBC}"]
 
 
-def _inputs() -> list[Path]:
-    return [*library_sources(), *SOURCES.glob("*/*.h"), Path(__file__).resolve()]
+def _inputs(extra: Sequence[Path] = ()) -> list[Path]:
+    return [*library_sources(), *SOURCES.glob("*/*.h"), *extra, Path(__file__).resolve()]
 
 
 def _up_to_date(output: Path, inputs: list[Path]) -> bool:
@@ -110,6 +114,32 @@ def build_one(arch: str, out_dir: Path, force: bool = False) -> Path:
         return output
     sources = [str(p) for p in library_sources()]
     return compile_to(output, [*zig_cc(arch), *COMMON_FLAGS, *LIBRARY_FLAGS, *sources, *LINK_LIBS])
+
+
+def test_library_path(arch: str = "host", out_dir: str | Path = TEST_OUT) -> Path:
+    return Path(out_dir) / arches_for(arch)[0] / TEST_LIBRARY_NAME
+
+
+def build_test_library(
+    arch: str = "host", out_dir: str | Path = TEST_OUT, force: bool = False
+) -> Path:
+    """The core plus the gsi_test_* entry points (no hooks) for ctypes tests."""
+    output = test_library_path(arch, out_dir)
+    if not force and _up_to_date(output, _inputs([TEST_API])):
+        return output
+    sources = [str(p) for p in [*core_sources(), TEST_API]]
+    include = ["-I", str(SOURCES / "core")]
+    return compile_to(
+        output,
+        [
+            *zig_cc(arches_for(arch)[0]),
+            *COMMON_FLAGS,
+            *SHARED_FLAGS,
+            *include,
+            *sources,
+            *LINK_LIBS,
+        ],
+    )
 
 
 def build(arch: str = "host", out_dir: str | Path = DEFAULT_OUT, force: bool = False) -> list[Path]:
@@ -167,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output base directory")
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
     parser.add_argument(
+        "--test-library",
+        action="store_true",
+        help=f"also build {TEST_OUT}/<host>/{TEST_LIBRARY_NAME}",
+    )
+    parser.add_argument(
         "--sanitize", action="store_true", help="host only: the ASan+UBSan build (clang)"
     )
     args = parser.parse_args(argv)
@@ -176,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for path in build(args.arch, args.out, args.force):
             print(path)
+        if args.test_library:
+            print(build_test_library("host", force=args.force))
     except BuildError as exc:
         print(f"build.py: {exc}", file=sys.stderr)
         return 1

@@ -1,12 +1,14 @@
 /* Name routing (SPEC 3.4): which host names the resolver hooks take over. The input is
- * GLOBUS_STREAMS_TUNNELS, one tunnel's globus_contact list and a host name, separated by
- * newlines; route.c is compiled in here so each input can set the variable and rebuild the
+ * GLOBUS_STREAMS_TUNNELS, one tunnel's globus_contact list, a host name and a service
+ * (empty: none; digits: a port), separated by newlines; route.c is compiled in here so each input can set the variable and rebuild the
  * names snapshot (the library reads them once, and once a second).
  *
  * Invariants: `globus.<tunnel>` (any case, one trailing dot) of a tunnel with an initiator
  * conf is always a tunnel name, one without a conf is "broken" (not found); a globus_contact name is one exactly when its tunnel is
- * listed in GLOBUS_STREAMS_TUNNELS and the name is one of the list's non-empty hosts (any
- * case, brackets removed, port ignored); every other name passes to libc. */
+ * listed in GLOBUS_STREAMS_TUNNELS, the name is one of the list's non-empty hosts (any
+ * case, brackets removed) and that entry's port is the service's (an entry without a valid
+ * port, or no service, matches any port); every other name passes to libc. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <strings.h>
 #include <unistd.h>
@@ -55,8 +57,26 @@ static int tunnel_listed(const char *tunnels)
     }
 }
 
-/* Is `name` (length `len`) a non-empty host of the "host:port,..." list? */
-static int host_listed(const char *names, const char *name, size_t len)
+/* The port of an entry: plain decimal 1-65535 after trailing spaces are cut; -1 when it has
+ * none (it then matches any port). */
+static long entry_port(const char *text)
+{
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == ' ')
+        n--;
+    if (n == 0 || n > 5 || text[0] == '0')
+        return -1;
+    long port = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)text[i]))
+            return -1;
+        port = port * 10 + (text[i] - '0');
+    }
+    return port <= 65535 ? port : -1;
+}
+
+/* Is `name` (length `len`) a non-empty host of the "host:port,..." list, on `port` (-1: any)? */
+static int host_listed(const char *names, const char *name, size_t len, long port)
 {
     char copy[GSI_CONF_NAMES_MAX];
     snprintf(copy, sizeof copy, "%s", names);
@@ -64,6 +84,7 @@ static int host_listed(const char *names, const char *name, size_t len)
     for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         item += strspn(item, " ");
         char *colon = strrchr(item, ':');
+        long listed_port = colon ? entry_port(colon + 1) : -1;
         if (colon != NULL)
             *colon = '\0';
         size_t n = strlen(item);
@@ -72,7 +93,8 @@ static int host_listed(const char *names, const char *name, size_t len)
             item++;
             n -= 2;
         }
-        if (n > 0 && n == len && strncasecmp(item, name, len) == 0)
+        if (n > 0 && n == len && strncasecmp(item, name, len) == 0 &&
+            (port < 0 || listed_port < 0 || listed_port == port))
             return 1;
     }
     return 0;
@@ -91,10 +113,17 @@ static int globus_name(const char *name, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_reader r = {data, size};
-    char tunnels[sizeof routed_tunnels], names[GSI_CONF_NAMES_MAX], name[600];
+    char tunnels[sizeof routed_tunnels], names[GSI_CONF_NAMES_MAX], name[600], service[16];
     fuzz_field(&r, '\n', tunnels, sizeof tunnels);
     fuzz_field(&r, '\n', names, sizeof names);
     fuzz_field(&r, '\n', name, sizeof name);
+    fuzz_field(&r, '\n', service, sizeof service);
+    /* digits only: a service name would make each input read /etc/services */
+    int numeric = service[0] != '\0' && strspn(service, "0123456789") == strlen(service);
+    long port = -1; /* any */
+    if (numeric)
+        port = strlen(service) > 6 || strtol(service, NULL, 10) > 65535 ? 99999 /* none */
+                                                                     : strtol(service, NULL, 10);
     names[strcspn(names, "\r")] = '\0'; /* the reader drops a CR before the newline */
     write_conf(names);
     pthread_once(&snapshot_once, snapshot_setup);
@@ -102,12 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snapshot.built_ms = 0; /* rebuild from this input's variable and conf */
 
     int slot = -1;
-    enum gsi_route route = gsi_route_name(name, &slot);
+    enum gsi_route route = gsi_route_name(name, numeric ? service : NULL, &slot);
     size_t len = name_length(name);
     int globus = globus_name(name, len);
     enum gsi_route expected =
         globus == 2 ? GSI_ROUTE_BROKEN
-        : globus == 1 || (tunnel_listed(tunnels) && host_listed(names, name, len))
+        : globus == 1 || (tunnel_listed(tunnels) && host_listed(names, name, len, port))
             ? GSI_ROUTE_TUNNEL
             : GSI_ROUTE_PASS;
     FUZZ_CHECK(route == expected,

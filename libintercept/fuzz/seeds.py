@@ -143,8 +143,8 @@ def conf_seeds() -> Iterator[tuple[str, bytes]]:
 
 
 def route_seeds() -> Iterator[tuple[str, bytes]]:
-    def seed(tunnels: str, names: str, name: str) -> bytes:
-        return f"{tunnels}\n{names}\n{name}".encode()
+    def seed(tunnels: str, names: str, name: str, service: str = "") -> bytes:
+        return f"{tunnels}\n{names}\n{name}\n{service}".encode()
 
     other = str(uuid.UUID(int=5))
     yield "globus-name", seed("", "", f"globus.{TUNNEL}")
@@ -155,6 +155,9 @@ def route_seeds() -> Iterator[tuple[str, bytes]]:
     yield "contact-not-listed", seed(other, "db.example:5432", "db.example")
     yield "contact-empty-item", seed(TUNNEL, "a:1,,b:2", "b")
     yield "other-name", seed(TUNNEL, "db.example:5432", "example.org")
+    yield "contact-port", seed(TUNNEL, "db.example:5432", "db.example", "5432")
+    yield "contact-other-port", seed(TUNNEL, "db.example:5432", "db.example", "80")
+    yield "contact-no-port", seed(TUNNEL, "db.example, web:80 ", "db.example", "0080")
 
 
 def env_seeds() -> Iterator[tuple[str, bytes]]:
@@ -171,12 +174,31 @@ def env_seeds() -> Iterator[tuple[str, bytes]]:
         yield name, f"{timeout}\n{listener}".encode()
 
 
+def cli_output_seeds() -> Iterator[tuple[str, bytes]]:
+    outputs = {
+        "v4": b"127.0.0.1:7000\n",
+        "v6-crlf": b"[::1]:7000\r\n",
+        "two-lines": b"192.0.2.1:443\nwarning: something\n",
+        "no-newline": b"10.0.0.1:1",
+        "empty": b"",
+        "blank-line-first": b"\n127.0.0.1:7000\n",
+        "nul-inside": b"127.0.0\x00.1:7000\n",
+        "unbracketed-v6": b"fe80::1:443\n",
+        "long-line": b"1" * 400 + b"\n",
+    }
+    yield from outputs.items()
+    # 65 bytes (64n + 1): the target also runs these through a real child process
+    yield "spawned-v4", b"127.0.0.1:7000\n".ljust(65, b"#")
+    yield "spawned-empty", b"\n".ljust(65, b"#")
+
+
 SEEDS = {
     "fuzz_gsla": gsla_seeds,
     "fuzz_contact": contact_seeds,
     "fuzz_conf": conf_seeds,
     "fuzz_route": route_seeds,
     "fuzz_env": env_seeds,
+    "fuzz_cli_output": cli_output_seeds,
 }
 
 
