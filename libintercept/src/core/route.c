@@ -87,7 +87,7 @@ static int listed(const char *names, const char *host, size_t len, const char *s
             entry_host++;
             host_len -= 2;
         }
-        if (host_len == len && strncasecmp(entry_host, host, len) == 0) {
+        if (host_len == len && len > 0 && strncasecmp(entry_host, host, len) == 0) {
             unsigned entry_port;
             size_t port_len = colon ? item - (size_t)(colon + 1 - p) : 0;
             while (port_len > 0 && colon[port_len] == ' ')
@@ -206,7 +206,12 @@ static enum gsi_route by_globus_contact(const char *host, size_t len, const char
     return found ? usable_initiator(raw, slot) : GSI_ROUTE_PASS;
 }
 
-enum gsi_route gsi_route_name(const char *name, const char *service, int *slot)
+enum gsi_route gsi_route_name(const char *name, int *slot)
+{
+    return gsi_route_service(name, NULL, slot);
+}
+
+enum gsi_route gsi_route_service(const char *name, const char *service, int *slot)
 {
     if (name == NULL)
         return GSI_ROUTE_PASS;
