@@ -25,9 +25,9 @@ static void *resolver(void *arg)
     (void)arg;
     while (!stop) {
         int slot;
-        gsi_route_name(name, NULL, &slot);
-        gsi_route_name("host0.example", NULL, &slot);
-        gsi_route_name("example.org", NULL, &slot);
+        gsi_route_name(name, &slot);
+        gsi_route_name("host0.example", &slot);
+        gsi_route_name("example.org", &slot);
     }
     return NULL;
 }
@@ -58,8 +58,8 @@ int main(void)
         if (pid == 0) {
             alarm(2);
             int slot = -1;
-            int ok = gsi_route_name(name, NULL, &slot) == GSI_ROUTE_TUNNEL &&
-                     gsi_route_name("host0.example", NULL, &slot) == GSI_ROUTE_TUNNEL;
+            int ok = gsi_route_name(name, &slot) == GSI_ROUTE_TUNNEL &&
+                     gsi_route_name("host0.example", &slot) == GSI_ROUTE_TUNNEL;
             _exit(ok ? 0 : 1);
         }
         int status = 0;

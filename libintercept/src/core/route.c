@@ -206,7 +206,12 @@ static enum gsi_route by_globus_contact(const char *host, size_t len, const char
     return found ? usable_initiator(raw, slot) : GSI_ROUTE_PASS;
 }
 
-enum gsi_route gsi_route_name(const char *name, const char *service, int *slot)
+enum gsi_route gsi_route_name(const char *name, int *slot)
+{
+    return gsi_route_service(name, NULL, slot);
+}
+
+enum gsi_route gsi_route_service(const char *name, const char *service, int *slot)
 {
     if (name == NULL)
         return GSI_ROUTE_PASS;

@@ -11,9 +11,12 @@
 
 enum gsi_route { GSI_ROUTE_PASS, GSI_ROUTE_TUNNEL, GSI_ROUTE_BROKEN };
 
-/* `service`: the port asked for (number or service name), NULL when unknown.
- * PASS: not ours. TUNNEL: fills the address-map slot. BROKEN: a tunnel name whose conf is
+/* PASS: not ours. TUNNEL: fills the address-map slot. BROKEN: a tunnel name whose conf is
  * missing or unusable (the resolver answers "not found", with a debug line). */
-enum gsi_route gsi_route_name(const char *name, const char *service, int *slot);
+enum gsi_route gsi_route_name(const char *name, int *slot);
+
+/* The same for a lookup that names a port: `service` (number or service name, NULL when
+ * unknown) must match a globus_contact entry's port. */
+enum gsi_route gsi_route_service(const char *name, const char *service, int *slot);
 
 #endif

@@ -47,7 +47,7 @@ static int route(const char *name, int af, int *slot)
 {
     if (af != AF_INET && af != AF_INET6)
         return 0;
-    switch (gsi_route_name(name, NULL, slot)) {
+    switch (gsi_route_name(name, slot)) {
     case GSI_ROUTE_TUNNEL:
         GSI_DEBUG("gethostbyname(%s): tunnel address", name);
         return 1;
