@@ -131,7 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snapshot.built_ms = 0; /* rebuild from this input's variable and conf */
 
     int slot = -1;
-    enum gsi_route route = gsi_route_name(name, numeric ? service : NULL, &slot);
+    enum gsi_route route = numeric ? gsi_route_service(name, service, &slot)
+                                   : gsi_route_name(name, &slot);
     size_t len = name_length(name);
     int globus = globus_name(name, len);
     enum gsi_route expected =
