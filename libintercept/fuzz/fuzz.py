@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fuzz.py: unknown target {', '.join(unknown)}", file=sys.stderr)
         return 2
     try:
-        for target in chosen:
-            build(target)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # the machine's two cores
+            list(pool.map(build, chosen))
     except FuzzError as exc:
         print(f"fuzz.py: {exc}", file=sys.stderr)
         return 1 if shutil.which(CLANG) else 2
