@@ -1,10 +1,14 @@
-"""ctypes binding to the intercept library, libglobus_streams_client.so.0.
+"""The intercept library, libglobus_streams_client.so.0, and its test build.
 
 ``library_path()`` finds the library built for this machine inside the package (the
-launcher preloads that file). ``InterceptLibrary`` loads it for tests and tools: version,
-SHA-256/HMAC, the C GSLA machines (sans-IO, or run over a socket), conf parsing and the
-contact refresh, all through the library's ``gsi_test_*`` entry points. Loading it with
-ctypes never intercepts anything in this process: only LD_PRELOAD does.
+launcher preloads that file); it exports only the libc calls it intercepts.
+
+``InterceptLibrary`` loads the *test library* (``libglobus_streams_test.so``: the same C
+core plus the ``gsi_test_*`` entry points, built from the source tree by
+``libintercept/build.py --test-library`` and never installed) for tests and tools:
+version, SHA-256/HMAC, the C GSLA machines (sans-IO, or run over a socket), conf parsing
+and meanings, contact parsing, lookup and refresh. Loading it with ctypes never
+intercepts anything in this process: only LD_PRELOAD does.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import ctypes
 import enum
 import os
 import platform
+import runpy
 import socket
 import uuid
 from pathlib import Path
@@ -22,6 +27,8 @@ from orbit_globus.lan import Role, Status
 LIBRARY_NAME = "libglobus_streams_client.so.0"
 LIB_DIR = Path(__file__).resolve().parent / "_lib"
 BUILD_HINT = "python libintercept/build.py host (or pip install .)"
+# The test library exists only next to the sources (a checkout or an editable install).
+BUILD_SCRIPT = Path(__file__).resolve().parent.parent / "libintercept" / "build.py"
 _ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 _MAX_MESSAGE = 72
 
@@ -40,6 +47,19 @@ def library_path(arch: str | None = None) -> Path:
             f"no intercept library for {arch} at {path}; build it: {BUILD_HINT}"
         )
     return path
+
+
+def library_for_tests() -> Path:
+    """The test library for this machine, built (or found up to date) from the sources."""
+    if not BUILD_SCRIPT.is_file():
+        raise FileNotFoundError(
+            f"the test library is built from the source tree ({BUILD_SCRIPT} is missing)"
+        )
+    build = runpy.run_path(str(BUILD_SCRIPT))
+    try:
+        return Path(build["build_test_library"]("host"))
+    except build["BuildError"] as exc:
+        raise OSError(f"cannot build the test library: {exc}") from None
 
 
 class MachineState(enum.IntEnum):
@@ -129,10 +149,10 @@ class NativeHandshake:
 
 
 class InterceptLibrary:
-    """The library loaded with ctypes (no interception happens in this process)."""
+    """The test library loaded with ctypes (no interception happens in this process)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else library_path()
+        self.path = Path(path) if path is not None else library_for_tests()
         self._lib = ctypes.CDLL(str(self.path))
         self._declare()
 
@@ -157,6 +177,10 @@ class InterceptLibrary:
             "gsi_test_conf_get": (i, [cp, cp, cp, sz]),
             "gsi_test_contact": (i, [cp, cp, sz]),
             "gsi_test_contact_lookup": (i, [cp, cp, sz, i]),
+            "gsi_test_contact_parse": (i, [cp, cp, sz]),
+            "gsi_test_contact_refresh": (i, [cp, cp, cp, sz]),
+            "gsi_test_conf_meaning": (i, [cp, c.c_longlong, cp, sz]),
+            "gsi_test_conf_cache_region": (None, [c.POINTER(vp), c.POINTER(sz)]),
         }
         for name, (restype, argtypes) in signatures.items():
             function = getattr(lib, name)
@@ -239,6 +263,38 @@ class InterceptLibrary:
             raise OSError(code, f"{os.strerror(code)}: contact-lookup {tunnel_id}")
         return out.value.decode()
 
+    def contact_parse(self, text: str) -> str:
+        """The C contact parser: the address formatted back; ValueError when refused."""
+        out = ctypes.create_string_buffer(128)
+        if self._lib.gsi_test_contact_parse(text.encode(), out, len(out)):
+            raise ValueError(f"the C parser refuses {text!r}")
+        return out.value.decode()
+
+    def contact_refresh(self, tunnel_id: uuid.UUID | str, refused: str) -> str:
+        """What connect() retries with after ``refused`` refused it (may run the CLI)."""
+        out = ctypes.create_string_buffer(128)
+        code = self._lib.gsi_test_contact_refresh(
+            _id_text(tunnel_id), refused.encode(), out, len(out)
+        )
+        if code:
+            raise OSError(code, f"{os.strerror(code)}: refresh of tunnel {tunnel_id}")
+        return out.value.decode()
+
+    def conf_meaning(self, tunnel_id: uuid.UUID | str, now: int) -> dict[str, str]:
+        """What the C reader makes of the tunnel's conf (in $GLOBUS_STREAMS_DIR)."""
+        out = ctypes.create_string_buffer(8192)
+        code = self._lib.gsi_test_conf_meaning(_id_text(tunnel_id), now, out, len(out))
+        if code:
+            raise OSError(code, f"{os.strerror(code)}: conf of tunnel {tunnel_id}")
+        lines = out.value.decode().split("\n")  # values may hold \r and other breaks
+        return dict(line.split("=", 1) for line in lines if line)
+
+    def conf_cache_region(self) -> tuple[int, int]:
+        """Address and size of the C reader's parsed-conf cache."""
+        start, size = ctypes.c_void_p(), ctypes.c_size_t()
+        self._lib.gsi_test_conf_cache_region(ctypes.byref(start), ctypes.byref(size))
+        return start.value or 0, size.value
+
 
 __all__ = [
     "BUILD_HINT",
@@ -249,4 +305,5 @@ __all__ = [
     "Refusal",
     "library_path",
     "machine_arch",
+    "library_for_tests",
 ]

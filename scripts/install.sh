@@ -24,11 +24,17 @@ declare -A wanted=(
   [libc6-arm64-cross]=/usr/aarch64-linux-gnu/lib/libc.so.6
   [dpkg-dev]=/usr/bin/dpkg-architecture
   [valgrind]=/usr/bin/valgrind
+  [clang]=/usr/bin/clang # the fuzz targets and the sanitizer build (libintercept/fuzz)
 )
 missing=()
 for pkg in "${!wanted[@]}"; do
   [ -e "${wanted[$pkg]}" ] || missing+=("$pkg")
 done
+# libFuzzer and the sanitizer runtimes of Debian's clang (a separate package since clang 14)
+fuzzer_lib=libclang_rt.fuzzer-$(uname -m).a
+if ! [ -x /usr/bin/clang ] || ! [ -f "$(clang -print-file-name="$fuzzer_lib")" ]; then
+  missing+=(libclang-rt-dev)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq

@@ -123,7 +123,7 @@ static void serve_connection(int conn, const gsla_credential *known)
         gsi_random_bytes(nonce, sizeof nonce);
         gsla_server_init(&hs, nonce, gsla_lookup_one, (void *)known);
         int flags = gsi_fd_make_nonblocking(conn);
-        int error = gsi_wire_handshake(conn, &hs, gsi_now_ms() + 10000);
+        int error = gsi_wire_handshake(conn, &hs, (gsi_wire_limit){gsi_now_ms() + 10000, 0});
         gsi_fd_restore_flags(conn, flags);
         if (error) {
             close(conn);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "addrmap.h"
-#include "contact.h"
+#include "contact_text.h"
 #include "gsla.h"
 #include "ids.h"
 #include "sha256.h"
@@ -74,6 +74,11 @@ static void test_contact_parse(void)
     CHECK(!gsi_contact_parse("127.0.0.1:70000", &addr, &len));
     CHECK(!gsi_contact_parse("[::1:443", &addr, &len));
     CHECK(!gsi_contact_parse("example.org:80", &addr, &len));
+    CHECK(!gsi_contact_parse("fe80::1:443", &addr, &len)); /* IPv6 needs brackets */
+    CHECK(!gsi_contact_parse("127.0.0.1: 80", &addr, &len));
+    CHECK(!gsi_contact_parse("127.0.0.1:+80", &addr, &len));
+    CHECK(!gsi_contact_parse("127.0.0.1:0080", &addr, &len));
+    CHECK(!gsi_contact_parse("[127.0.0.1]:80", &addr, &len));
     puts("ok contact");
 }
 

@@ -105,7 +105,7 @@ class Response:
 
     @classmethod
     def decode(cls, data: bytes) -> Response:
-        _check_header(data, RESPONSE_SIZE)
+        _check_header(data, RESPONSE_SIZE, first_reserved=5)
         return cls(proof=data[8:40])
 
 
@@ -134,14 +134,20 @@ def _header(second: int) -> bytes:
     return MAGIC + bytes((VERSION, second, 0, 0))
 
 
-def _check_header(data: bytes, size: int) -> int:
-    """Validate magic, version and length; return the byte after the version."""
+HEADER_SIZE = 8
+
+
+def _check_header(data: bytes, size: int, first_reserved: int = 6) -> int:
+    """Validate length, magic, version and the reserved (zero) header bytes from
+    `first_reserved` on (SPEC 4: a non-zero one is BAD_MESSAGE); return byte 5."""
     if len(data) != size:
         raise MalformedMessage(f"expected {size} bytes, got {len(data)}")
     if data[:4] != MAGIC:
         raise MalformedMessage("bad magic")
     if data[4] != VERSION:
         raise MalformedMessage(f"unsupported version {data[4]}", Status.UNSUPPORTED_VERSION)
+    if any(data[first_reserved:HEADER_SIZE]):
+        raise MalformedMessage("non-zero reserved byte")
     return data[5]
 
 

@@ -3,6 +3,13 @@
 The directory is 0700 and the file 0600; a file that group or others can access is refused.
 Writes are atomic (temporary file in the same directory, fsync, rename) and keep keys this
 version does not know, so an older CLI never drops what a newer one wrote.
+
+The text means the same here as in the intercept library's C reader (libintercept
+core/conf.h; tests/intercept/test_conf_meanings.py runs one table against both): lines
+split at "\n" with one trailing "\r" dropped, keys trimmed of spaces and tabs, values
+kept byte for byte, blank and "#" lines skipped, a NUL byte refused, the last of
+duplicate keys wins. Numbers are plain ASCII digits, clamped to NUMBER_MAX; any other text
+counts as absent. connector_contact_string_ttl: 0 = always fetch, absent = 60 s.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ KNOWN_KEYS = (
     "tunnel_expiration_time",
 )
 SECRET_KEYS = frozenset({"lankey"})
+DEFAULT_CONTACT_TTL = 60
+NUMBER_MAX = 10**12  # about 31,700 years in seconds, as in the C reader
+_BLANKS = " \t"
 MASK = "********"
 
 ConfValue = str | int | None
@@ -81,13 +91,16 @@ def conf_path(tunnel_id: str | uuid.UUID, base_dir: str | os.PathLike[str] | Non
 
 def parse_conf_text(text: str, *, source: str = "conf") -> dict[str, str]:
     """Parse `key=value` lines, splitting at the first `=`; blank and `#` lines are skipped."""
+    if "\0" in text:
+        raise StreamsError(f"{source}: holds a NUL byte")
     values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r")
-        if not line.strip() or line.lstrip().startswith("#"):
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        stripped = line.lstrip(_BLANKS)
+        if not stripped or stripped.startswith("#"):
             continue
-        key, sep, value = line.partition("=")
-        key = key.strip()
+        key, sep, value = stripped.partition("=")
+        key = key.rstrip(_BLANKS)
         if not sep or not key:
             raise StreamsError(f"{source}: line {number} is not key=value")
         values[key] = value
@@ -115,12 +128,14 @@ def _refuse_loose_file(path: Path, st: os.stat_result) -> None:
 def read_conf_file(path: Path) -> dict[str, str]:
     """Read and parse `path`, refusing files that are not private to this user."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        # O_NONBLOCK: a FIFO at the path is refused below instead of blocking here.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except FileNotFoundError:
         raise
     except OSError as err:
         raise StreamsError(f"cannot read {path}: {err.strerror}") from None
-    with os.fdopen(fd, "r", encoding="utf-8") as handle:
+    # newline="": the text as written; lines are split at "\n" only, as in C.
+    with os.fdopen(fd, "r", encoding="utf-8", newline="") as handle:
         _refuse_loose_file(path, os.fstat(handle.fileno()))
         try:
             text = handle.read()
@@ -161,12 +176,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _int_or_none(text: str | None) -> int | None:
-    if text is None or not text.strip():
+    """Plain ASCII digits, clamped; anything else (signs, spaces, exponents) is absent."""
+    if not text or not (text.isascii() and text.isdigit()):
         return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
+    return min(int(text), NUMBER_MAX)
 
 
 class TunnelConf:
@@ -302,12 +315,19 @@ class TunnelConf:
 
     # -- derived -----------------------------------------------------------------------
 
+    @property
+    def effective_contact_ttl(self) -> int:
+        """The TTL in force: the conf's, else the default (an absent TTL is not 0)."""
+        ttl = self.contact_ttl
+        return DEFAULT_CONTACT_TTL if ttl is None else ttl
+
     def contact_is_fresh(self, now: float | None = None) -> bool:
-        """True when the initiator contact exists and its TTL has not passed."""
-        updated, ttl = self.update_time, self.contact_ttl
-        if not self.connector_contact_string or updated is None or ttl is None:
+        """True when the initiator contact exists and its TTL has not passed (a TTL of 0:
+        never fresh, the contact is always fetched)."""
+        updated = self.update_time
+        if not self.connector_contact_string or updated is None:
             return False
-        return (time.time() if now is None else now) < updated + ttl
+        return (time.time() if now is None else now) < updated + self.effective_contact_ttl
 
     def is_expired(self, now: float | None = None) -> bool:
         expires = self.tunnel_expiration_time

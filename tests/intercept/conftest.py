@@ -43,8 +43,9 @@ def built_library(build_module) -> Path:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def native(built_library: Path) -> InterceptLibrary:
-    return InterceptLibrary(built_library)
+def native(build_module) -> InterceptLibrary:  # type: ignore[no-untyped-def]
+    """The test library (core + gsi_test_* entry points), built once."""
+    return InterceptLibrary(build_module.build_test_library("host"))
 
 
 @pytest.fixture

@@ -5,9 +5,11 @@ refused within its TTL (a restarted tunnel) is looked up once more with `--refre
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import signal
 import socket
 import stat
 import sys
@@ -19,6 +21,7 @@ import pytest
 
 from orbit_globus.native import InterceptLibrary
 from tests.intercept.confs import ConfDir
+from tests.intercept.netutil import Background
 from tests.intercept.targets import free_port, run
 from tests.intercept.tunnels import FAKE_PORT
 
@@ -29,9 +32,16 @@ FAKE_CLI = """#!/bin/sh
   echo "args $*"
   echo "preload ${{LD_PRELOAD:-none}}"
   for f in /proc/$$/fd/*; do echo "fd $(readlink "$f")"; done
+  sed -n -e 's/^SigBlk:[[:space:]]*/sigblk /p' -e 's/^SigIgn:[[:space:]]*/sigign /p' /proc/$$/status
 }} >> {log}
 case "$FAKE_CLI_MODE" in
   ok) echo "$FAKE_CLI_CONTACT" ;;
+  linger) echo "$FAKE_CLI_CONTACT"; exec >&-; exec sleep 30 ;;  # answers, never exits
+  gate)  # the gated tunnel's lookup waits until the test opens the gate
+    if [ "$3" = "$FAKE_CLI_GATED" ]; then
+      i=0; while [ ! -e "$FAKE_CLI_GATE" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
+    fi
+    echo "$FAKE_CLI_CONTACT" ;;
   rewrite)  # like globus-streams: the fetched contact also lands in the conf
     sed -i -e "s/^connector_contact_string=.*/connector_contact_string=$FAKE_CLI_CONTACT/" \
       -e "s/^update_time=.*/update_time=$(date +%s)/" "$GLOBUS_STREAMS_DIR/$3.conf"
@@ -99,6 +109,102 @@ def test_lookup_failures(native: InterceptLibrary, fake_cli, monkeypatch, mode, 
         native.contact_lookup(str(uuid.uuid4()), timeout=0.5)
     assert caught.value.errno == code
     assert reaped(int(calls(log)[0]["pid"][0]))  # killed (hang) and waited for, no zombie
+
+
+def test_lookup_bounded_by_the_deadline_after_the_answer(
+    native: InterceptLibrary, fake_cli, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A CLI that prints its line, closes stdout and lingers is stopped at the deadline
+    (not waited for): the lookup fails with ETIMEDOUT and the child is killed and reaped."""
+    script, log = fake_cli
+    monkeypatch.setenv("GLOBUS_STREAMS_CLI", str(script))
+    monkeypatch.setenv("FAKE_CLI_MODE", "linger")
+    monkeypatch.setenv("FAKE_CLI_CONTACT", "127.0.0.1:5555")
+    with pytest.raises(OSError) as caught:
+        native.contact_lookup(str(uuid.uuid4()), timeout=1)
+    assert caught.value.errno == errno.ETIMEDOUT
+    assert reaped(int(calls(log)[0]["pid"][0]))
+
+
+def test_cli_starts_with_default_signal_state(
+    native: InterceptLibrary, fake_cli, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """posix_spawn resets what the host set: no blocked signal, none ignored."""
+    script, log = fake_cli
+    monkeypatch.setenv("GLOBUS_STREAMS_CLI", str(script))
+    monkeypatch.setenv("FAKE_CLI_MODE", "ok")
+    monkeypatch.setenv("FAKE_CLI_CONTACT", "127.0.0.1:5555")
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    old_usr2 = signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+    try:
+        assert native.contact_lookup(str(uuid.uuid4()), timeout=10) == "127.0.0.1:5555"
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        signal.signal(signal.SIGUSR2, old_usr2)
+    (call,) = calls(log)
+    assert int(call["sigblk"][0], 16) == 0
+    standard = (1 << 31) - 1  # signals 1-31 (glibc keeps its internal 32 and 33 to itself)
+    assert int(call["sigign"][0], 16) & standard == 0
+
+
+def test_one_forced_lookup_per_tunnel_with_many_tunnels(
+    native: InterceptLibrary, confs: ConfDir, fake_cli, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """While tunnel A's --refresh lookup runs, nine other tunnels' lookups must not make
+    A's next caller run a second one: it waits for and shares the first one's answer."""
+    script, log = fake_cli
+    gate = tmp_path / "gate"
+    tunnel_a, others = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(9)]
+    for tid in (tunnel_a, *others):
+        confs.initiator(tid, "127.0.0.1:6", "s", uuid.uuid4())
+    for name, value in {
+        "GLOBUS_STREAMS_DIR": str(confs.path),
+        "GLOBUS_STREAMS_CLI": str(script),
+        "FAKE_CLI_MODE": "gate",
+        "FAKE_CLI_GATED": tunnel_a,
+        "FAKE_CLI_GATE": str(gate),
+        "FAKE_CLI_CONTACT": "127.0.0.1:7",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    def a_calls() -> int:
+        return sum(1 for c in calls(log) if c["args"][0].split()[2] == tunnel_a)
+
+    first = Background(lambda: native.contact_refresh(tunnel_a, "127.0.0.1:6"))
+    wait_until(lambda: a_calls() == 1)
+    for tid in others:
+        assert native.contact_refresh(tid, "127.0.0.1:6") == "127.0.0.1:7"
+    second = Background(lambda: native.contact_refresh(tunnel_a, "127.0.0.1:6"))
+    with contextlib.suppress(TimeoutError):
+        wait_until(lambda: a_calls() > 1, timeout=1.5)  # a second lookup would show here
+    gate.touch()
+    assert first.result() == second.result() == "127.0.0.1:7"
+    assert a_calls() == 1
+
+
+def wait_until(condition, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("ttl", ["1e303", "inf", "nan", "0x10", "-5"])
+def test_malformed_ttl_means_the_default(
+    native: InterceptLibrary, confs: ConfDir, fake_cli, monkeypatch, ttl: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A TTL that is not plain decimal counts as absent (60 s): the CLI's answer is kept,
+    not expired at once (which made every connect run the CLI)."""
+    script, log = fake_cli
+    tid = str(uuid.uuid4())
+    confs.write(tid, role="initiator", lankey="s", connector_contact_string_ttl=ttl)
+    monkeypatch.setenv("GLOBUS_STREAMS_DIR", str(confs.path))
+    monkeypatch.setenv("GLOBUS_STREAMS_CLI", str(script))
+    monkeypatch.setenv("FAKE_CLI_MODE", "ok")
+    monkeypatch.setenv("FAKE_CLI_CONTACT", "127.0.0.1:5555")
+    assert native.contact(tid) == native.contact(tid) == "127.0.0.1:5555"
+    assert len(calls(log)) == 1
 
 
 def test_lookup_without_cli(native: InterceptLibrary, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]

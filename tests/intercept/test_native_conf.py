@@ -3,8 +3,10 @@ files only, garbled files refused with a clear errno."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,36 @@ def test_symlinked_conf_refused(native: InterceptLibrary, confs: ConfDir) -> Non
     with pytest.raises(OSError) as caught:
         native.conf_get(link, "role")
     assert caught.value.errno == errno.EACCES
+
+
+def _mapping_flags(address: int) -> set[str]:
+    """The VmFlags of the mapping that holds `address` in this process."""
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and ":" not in head:
+            start, end = (int(part, 16) for part in head.split("-"))
+            inside = start <= address < end
+        elif inside and line.startswith("VmFlags:"):
+            return set(line.split()[1:])
+    raise AssertionError(f"no mapping holds {address:#x}")
+
+
+def test_parsed_conf_cache_kept_out_of_core_dumps_and_wiped(
+    native: InterceptLibrary, confs: ConfDir, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GLOBUS_STREAMS_DIR", str(confs.path))
+    tid, first, second = str(uuid.uuid4()), "FIRST-secret-" * 3, "2nd"
+    confs.initiator(tid, "127.0.0.1:6000", first, uuid.uuid4())
+    assert native.conf_meaning(tid, 0)["lankey"] == first
+    start, size = native.conf_cache_region()
+    assert size > 0 and "dd" in _mapping_flags(start)  # MADV_DONTDUMP
+    cache = lambda: ctypes.string_at(start, size)  # noqa: E731
+    assert first.encode() in cache()  # the cache really holds it (the check can fail)
+    confs.initiator(tid, "127.0.0.1:6000", second, uuid.uuid4())  # shorter secret
+    assert native.conf_meaning(tid, 0)["lankey"] == second
+    assert b"FIRST-secret" not in cache()
+    confs.file(tid).unlink()
+    with pytest.raises(OSError):
+        native.conf_meaning(tid, 0)
+    assert b"127.0.0.1:6000" not in cache()  # the whole entry is gone

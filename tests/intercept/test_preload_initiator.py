@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.intercept.targets import HttpHashServer, reply_for, run
+from tests.intercept.targets import HashServer, HttpHashServer, free_port, reply_for, run
 from tests.intercept.tunnels import FAKE_PORT, Tunnel
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
@@ -108,13 +108,41 @@ def test_curl_threaded_resolver_nonblocking_connect(tunnels, http_server, family
 
 def test_globus_contact_names_are_routed(tunnels, hash_server) -> None:  # type: ignore[no-untyped-def]
     tunnel = tunnels(hash_server.address)
-    tunnel.write_conf(globus_contact="data.example.org:9000,Other.Example:1")
+    tunnel.write_conf(globus_contact="data.example.org:9000,Other.Example:9000")
     tunnel.extra_env["GLOBUS_STREAMS_TUNNELS"] = f"not-a-tunnel,{tunnel.id}"
     for name in ("data.example.org", "other.example."):
         result = run(CLIENTS["nc.openbsd"](tunnel, V4)[:-2] + [name, "9000"], tunnel.env, DATA)
         assert result.returncode == 0, result.stderr.decode()
         assert result.stdout == reply_for(DATA)
     assert len(tunnel.ap.outcomes) == 2
+
+
+def test_globus_contact_matches_host_and_port(tunnels, hash_server) -> None:  # type: ignore[no-untyped-def]
+    """example.test:443 routes port 443 only; localhost:<port> leaves localhost's other
+    ports to libc, where a plain server (no tunnel) answers."""
+    tunnel = tunnels(hash_server.address)
+    plain = HashServer()
+    try:
+        routed_port = free_port()
+        tunnel.write_conf(globus_contact=f"example.test:443, localhost:{routed_port}")
+        tunnel.extra_env["GLOBUS_STREAMS_TUNNELS"] = tunnel.id
+        nc = ["nc.openbsd", "-N", "-4"]
+        for host, port in (("example.test", 443), ("localhost", routed_port)):
+            result = run([*nc, host, str(port)], tunnel.env, DATA)
+            assert result.returncode == 0, result.stderr.decode()
+            assert result.stdout == reply_for(DATA)
+        assert len(tunnel.ap.outcomes) == 2
+        result = run([*nc, "localhost", str(plain.address[1])], tunnel.env, DATA)
+        assert result.returncode == 0, result.stderr.decode()
+        assert result.stdout == reply_for(DATA)
+        assert len(tunnel.ap.outcomes) == 2  # libc's localhost, not the tunnel
+        result = run(
+            [sys.executable, "-c", PYTHON_CLIENT, "example.test", "80", "4"], tunnel.env, DATA
+        )
+        assert result.returncode != 0  # libc does not know example.test
+        assert len(tunnel.ap.outcomes) == 2
+    finally:
+        plain.stop()
 
 
 def test_globus_contact_names_need_the_tunnel_listed(tunnels, hash_server) -> None:  # type: ignore[no-untyped-def]

@@ -147,9 +147,9 @@ def test_python_listener_requires_handshake(listener_tunnel: ListenerTunnel, mod
 
 
 @pytest.mark.parametrize("kind", ["wrong-secret", "stale-secret", "unknown-tunnel", "plain"])
-def test_nonblocking_accept_returns_eagain_for_refused(
-    listener_tunnel: ListenerTunnel, kind: str
-) -> None:
+def test_nonblocking_accept_skips_refused(listener_tunnel: ListenerTunnel, kind: str) -> None:
+    """The refused connection never reaches the application: its accept returns the next
+    queued connection, or EAGAIN ("again") when none is queued yet."""
     tunnel = listener_tunnel
     with started(python_app(tunnel, "nonblocking", 1), tunnel.env) as app:
         wait_listening(tunnel.port, tunnel.family)
@@ -157,7 +157,7 @@ def test_nonblocking_accept_returns_eagain_for_refused(
         assert exchange(tunnel.connect()) == DIGEST.encode()
         out, _ = finish(app)
     lines = out.splitlines()
-    assert "again" in lines  # the refused connection surfaced as EAGAIN, nothing else
+    assert set(lines[:-1]) <= {"listening", "again"}
     assert lines[-1] == f"conn {DIGEST}" and out.count("conn") == 1
 
 

@@ -15,7 +15,7 @@ from orbit_globus.streams.tunnel_doc import Tunnel, access_point_host_endpoint
         ("10.0.2.164:8888", ("10.0.2.164", 8888)),
         ("myhost.com:443", ("myhost.com", 443)),
         ("[::1]:7000", ("::1", 7000)),
-        (" [fe80::1]:1 ", ("fe80::1", 1)),
+        ("[fe80::1]:1", ("fe80::1", 1)),
     ],
 )
 def test_parse_host_port(text, expected):
@@ -23,7 +23,10 @@ def test_parse_host_port(text, expected):
     assert parse_host_port(format_host_port(*expected)) == expected
 
 
-@pytest.mark.parametrize("text", ["host", "host:", ":80", "host:0", "host:65536", "::1:80", "h:x"])
+@pytest.mark.parametrize(
+    "text",
+    ["host", "host:", ":80", "host:0", "host:65536", "::1:80", "h:x", " [fe80::1]:1 ", "h:0080"],
+)
 def test_bad_host_port_is_one_line(text):
     with pytest.raises(StreamsError) as info:
         parse_host_port(text, what="--globus-contact")

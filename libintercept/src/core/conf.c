@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,10 +30,14 @@ int gsi_conf_path(const char *tunnel_id, char *out, size_t size)
     return written < 0 || (size_t)written >= size ? ENAMETOOLONG : 0;
 }
 
-/* Reads the whole file after checking its mode on the open descriptor (no race). */
+/* Reads the whole file after checking its type and mode on the open descriptor (no race).
+ * O_NONBLOCK: a FIFO put at the path opens at once and is then refused, instead of
+ * blocking the host until a writer comes. */
 static int read_private_file(const char *path, char *buf, size_t size, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+    *len = 0;
+    buf[0] = '\0';
     if (fd < 0) {
         int error = errno;
         GSI_DEBUG("cannot open %s: %s", path, strerror(error));
@@ -43,8 +48,8 @@ static int read_private_file(const char *path, char *buf, size_t size, size_t *l
     if (fstat(fd, &st) < 0) {
         error = EACCES;
     } else if (!S_ISREG(st.st_mode)) {
-        GSI_WARN("%s is not a regular file", path);
-        error = EINVAL;
+        GSI_WARN("refusing %s: not a regular file", path);
+        error = EACCES;
     } else if (st.st_uid != geteuid()) {
         GSI_WARN("refusing %s: owned by another user (uid %u)", path, (unsigned)st.st_uid);
         error = EACCES;
@@ -74,20 +79,16 @@ static int read_private_file(const char *path, char *buf, size_t size, size_t *l
     return error;
 }
 
-int gsi_conf_read(const char *path, gsi_conf_visit visit, void *ctx)
+int gsi_conf_parse_text(char *text, size_t len, const char *source, gsi_conf_visit visit,
+                        void *ctx)
 {
-    char *text = malloc(GSI_CONF_MAX_FILE);
-    if (text == NULL)
-        return ENOMEM;
-    size_t len = 0;
-    int error = read_private_file(path, text, GSI_CONF_MAX_FILE, &len);
-    if (!error && memchr(text, '\0', len) != NULL) {
-        GSI_WARN("%s is garbled: it holds a NUL byte", path);
-        error = EINVAL;
+    if (memchr(text, '\0', len) != NULL) {
+        GSI_WARN("%s is garbled: it holds a NUL byte", source);
+        return EINVAL;
     }
     int line_no = 0;
-    for (char *line = text; !error && line < text + len;) {
-        char *next = strchr(line, '\n');
+    for (char *line = text; line < text + len;) {
+        char *next = memchr(line, '\n', (size_t)(text + len - line));
         if (next != NULL)
             *next++ = '\0';
         else
@@ -103,15 +104,26 @@ int gsi_conf_read(const char *path, gsi_conf_visit visit, void *ctx)
             while (key_end != NULL && key_end > key && strchr(" \t", key_end[-1]) != NULL)
                 key_end--;
             if (eq == NULL || key_end == key) {
-                GSI_WARN("%s is garbled: line %d is not key=value", path, line_no);
-                error = EINVAL;
-                break;
+                GSI_WARN("%s is garbled: line %d is not key=value", source, line_no);
+                return EINVAL;
             }
             *key_end = '\0';
             visit(ctx, key, eq + 1);
         }
         line = next;
     }
+    return 0;
+}
+
+int gsi_conf_read(const char *path, gsi_conf_visit visit, void *ctx)
+{
+    char *text = malloc(GSI_CONF_MAX_FILE);
+    if (text == NULL)
+        return ENOMEM;
+    size_t len = 0;
+    int error = read_private_file(path, text, GSI_CONF_MAX_FILE, &len);
+    if (!error)
+        error = gsi_conf_parse_text(text, len, path, visit, ctx);
     gsi_wipe(text, len);
     free(text);
     return error;
@@ -120,6 +132,7 @@ int gsi_conf_read(const char *path, gsi_conf_visit visit, void *ctx)
 /* Fills a gsi_conf from visited lines; `bad` names the first key with a malformed value. */
 typedef struct {
     gsi_conf *conf;
+    const char *source;
     char bad[64];
 } conf_builder;
 
@@ -132,15 +145,30 @@ static int copy_text(char *dst, size_t size, const char *value)
     return 1;
 }
 
-static int parse_number(const char *value, double *out)
+/* Plain decimal digits, clamped; 0 for anything else (signs, spaces, exponents, hex,
+ * "inf", "nan"), which the caller treats as an absent value. */
+static int parse_number(const char *value, int64_t *out)
 {
-    char *end;
-    errno = 0;
-    double number = strtod(value, &end);
-    if (errno != 0 || end == value || *end != '\0')
+    if (*value == '\0')
         return 0;
-    *out = number;
+    int64_t number = 0;
+    for (const char *p = value; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        if (number < GSI_CONF_NUMBER_MAX)
+            number = number * 10 + (*p - '0');
+    }
+    *out = number < GSI_CONF_NUMBER_MAX ? number : GSI_CONF_NUMBER_MAX;
     return 1;
+}
+
+/* A number key: `*has` says whether a usable value was read (the last line counts). */
+static void number_value(const conf_builder *b, const char *key, const char *value,
+                         int64_t *out, int *has)
+{
+    *has = parse_number(value, out);
+    if (!*has && *value != '\0')
+        GSI_DEBUG("%s: %s is not a number of seconds; taken as absent", b->source, key);
 }
 
 static void build_conf(void *ctx, const char *key, const char *value)
@@ -157,13 +185,19 @@ static void build_conf(void *ctx, const char *key, const char *value)
         ok = copy_text(c->lankey, sizeof c->lankey, value);
         c->lankey_len = ok ? strlen(c->lankey) : 0;
     } else if (strcmp(key, "lankey_id") == 0) {
+        memset(c->lankey_id, 0, sizeof c->lankey_id);
         ok = *value == '\0' || gsi_uuid_parse(value, c->lankey_id);
     } else if (strcmp(key, "connector_contact_string") == 0) {
         ok = copy_text(c->contact, sizeof c->contact, value);
     } else if (strcmp(key, "update_time") == 0) {
-        ok = *value == '\0' || parse_number(value, &c->update_time);
+        number_value(b, key, value, &c->update_time, &c->has_update_time);
     } else if (strcmp(key, "connector_contact_string_ttl") == 0) {
-        ok = *value == '\0' || parse_number(value, &c->contact_ttl);
+        int has;
+        number_value(b, key, value, &c->contact_ttl, &has);
+        if (!has)
+            c->contact_ttl = GSI_CONF_DEFAULT_TTL;
+    } else if (strcmp(key, "tunnel_expiration_time") == 0) {
+        number_value(b, key, value, &c->expiration_time, &c->has_expiration);
     } else if (strcmp(key, "globus_contact") == 0) {
         ok = copy_text(c->globus_contact, sizeof c->globus_contact, value);
     }
@@ -171,7 +205,43 @@ static void build_conf(void *ctx, const char *key, const char *value)
         snprintf(b->bad, sizeof b->bad, "%s", key);
 }
 
-/* Cache of parsed files, keyed by tunnel id, validated by the file's stat. */
+static void conf_defaults(gsi_conf *out)
+{
+    memset(out, 0, sizeof *out);
+    out->contact_ttl = GSI_CONF_DEFAULT_TTL;
+}
+
+int gsi_conf_from_text(char *text, size_t len, const char *source, gsi_conf *out)
+{
+    conf_defaults(out);
+    conf_builder builder = {out, source, ""};
+    int error = gsi_conf_parse_text(text, len, source, build_conf, &builder);
+    if (!error && builder.bad[0] != '\0') {
+        GSI_WARN("%s is garbled: bad value for %s", source, builder.bad);
+        error = EINVAL;
+    }
+    if (error)
+        gsi_conf_wipe(out);
+    return error;
+}
+
+static int conf_from_file(const char *path, gsi_conf *out)
+{
+    conf_defaults(out);
+    char *text = malloc(GSI_CONF_MAX_FILE);
+    if (text == NULL)
+        return ENOMEM;
+    size_t len = 0;
+    int error = read_private_file(path, text, GSI_CONF_MAX_FILE, &len);
+    if (!error)
+        error = gsi_conf_from_text(text, len, path, out);
+    gsi_wipe(text, len);
+    free(text);
+    return error;
+}
+
+/* Cache of parsed files, keyed by tunnel id, validated by the file's stat. The table is
+ * its own mapping marked MADV_DONTDUMP: the LAN secrets in it stay out of core dumps. */
 enum { CACHE_SLOTS = 16 };
 typedef struct {
     char tunnel_id[GSI_UUID_TEXT];
@@ -183,14 +253,35 @@ typedef struct {
     gsi_conf conf;
 } cache_entry;
 
-static cache_entry cache[CACHE_SLOTS];
+static cache_entry *cache; /* CACHE_SLOTS entries; NULL: no cache (mmap failed) */
+static size_t cache_bytes;
 static unsigned cache_next;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 static void cache_prepare(void) { pthread_mutex_lock(&cache_lock); }
 static void cache_release(void) { pthread_mutex_unlock(&cache_lock); }
-static void cache_setup(void) { pthread_atfork(cache_prepare, cache_release, cache_release); }
+
+/* At exit (or when the library is unloaded) no secret stays behind in memory. */
+__attribute__((destructor)) static void cache_wipe_all(void)
+{
+    if (cache != NULL)
+        gsi_wipe(cache, cache_bytes);
+}
+
+static void cache_setup(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t want = CACHE_SLOTS * sizeof(cache_entry);
+    cache_bytes = page > 0 ? (want + (size_t)page - 1) / (size_t)page * (size_t)page : want;
+    void *region =
+        mmap(NULL, cache_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region != MAP_FAILED) {
+        madvise(region, cache_bytes, MADV_DONTDUMP);
+        cache = region;
+    }
+    pthread_atfork(cache_prepare, cache_release, cache_release);
+}
 
 static int same_file(const cache_entry *e, const struct stat *st)
 {
@@ -200,15 +291,23 @@ static int same_file(const cache_entry *e, const struct stat *st)
            e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+/* 1 with the cached conf when the file is unchanged; a changed or vanished file
+ * (`st` NULL) wipes the tunnel's entry. */
 static int cache_get(const char *tunnel_id, const struct stat *st, gsi_conf *out)
 {
     int found = 0;
     pthread_mutex_lock(&cache_lock);
-    for (int i = 0; i < CACHE_SLOTS && !found; i++) {
-        if (strcmp(cache[i].tunnel_id, tunnel_id) == 0 && same_file(&cache[i], st)) {
-            *out = cache[i].conf;
+    for (int i = 0; cache != NULL && i < CACHE_SLOTS; i++) {
+        cache_entry *e = &cache[i];
+        if (strcmp(e->tunnel_id, tunnel_id) != 0)
+            continue;
+        if (st != NULL && same_file(e, st)) {
+            *out = e->conf;
             found = 1;
+        } else {
+            gsi_wipe(e, sizeof *e);
         }
+        break;
     }
     pthread_mutex_unlock(&cache_lock);
     return found;
@@ -218,26 +317,29 @@ static void cache_put(const char *tunnel_id, const struct stat *st, const gsi_co
 {
     pthread_mutex_lock(&cache_lock);
     cache_entry *e = NULL;
-    for (int i = 0; i < CACHE_SLOTS && e == NULL; i++)
+    for (int i = 0; cache != NULL && i < CACHE_SLOTS && e == NULL; i++)
         if (strcmp(cache[i].tunnel_id, tunnel_id) == 0)
             e = &cache[i];
-    if (e == NULL)
+    if (e == NULL && cache != NULL)
         e = &cache[cache_next++ % CACHE_SLOTS];
-    snprintf(e->tunnel_id, sizeof e->tunnel_id, "%s", tunnel_id);
-    e->dev = st->st_dev;
-    e->ino = st->st_ino;
-    e->size = st->st_size;
-    e->mode = st->st_mode;
-    e->mtime = st->st_mtim;
-    e->ctime = st->st_ctim;
-    e->conf = *conf;
+    if (e != NULL) {
+        gsi_wipe(e, sizeof *e);
+        snprintf(e->tunnel_id, sizeof e->tunnel_id, "%s", tunnel_id);
+        e->dev = st->st_dev;
+        e->ino = st->st_ino;
+        e->size = st->st_size;
+        e->mode = st->st_mode;
+        e->mtime = st->st_mtim;
+        e->ctime = st->st_ctim;
+        e->conf = *conf;
+    }
     pthread_mutex_unlock(&cache_lock);
 }
 
 int gsi_conf_load(const char *tunnel_id, gsi_conf *out)
 {
     pthread_once(&cache_once, cache_setup);
-    memset(out, 0, sizeof *out);
+    conf_defaults(out);
     char path[4096];
     int error = gsi_conf_path(tunnel_id, path, sizeof path);
     if (error) {
@@ -248,22 +350,23 @@ int gsi_conf_load(const char *tunnel_id, gsi_conf *out)
     struct stat st;
     if (stat(path, &st) < 0) {
         GSI_WARN("no conf for tunnel %s at %s: %s", tunnel_id, path, strerror(errno));
+        cache_get(tunnel_id, NULL, out);
         return ENOENT;
     }
     if (cache_get(tunnel_id, &st, out))
         return 0;
-    conf_builder builder = {out, ""};
-    error = gsi_conf_read(path, build_conf, &builder);
-    if (!error && builder.bad[0] != '\0') {
-        GSI_WARN("%s is garbled: bad value for %s", path, builder.bad);
-        error = EINVAL;
-    }
-    if (error) {
-        gsi_conf_wipe(out);
+    error = conf_from_file(path, out);
+    if (error)
         return error;
-    }
     cache_put(tunnel_id, &st, out);
     return 0;
+}
+
+void gsi_conf_cache_region(void **start, size_t *size)
+{
+    pthread_once(&cache_once, cache_setup);
+    *start = cache;
+    *size = cache != NULL ? cache_bytes : 0;
 }
 
 void gsi_conf_wipe(gsi_conf *conf)

@@ -19,13 +19,17 @@ static void put_header(uint8_t *out, uint8_t second)
     out[7] = 0;
 }
 
-/* GSLA_OK when magic and version are right, else the status to report. */
-static enum gsla_status check_header(const uint8_t *in)
+/* GSLA_OK when magic and version are right and the reserved header bytes, from
+ * `first_reserved` to the end of the header, are zero; else the status to report. */
+static enum gsla_status check_header(const uint8_t *in, size_t first_reserved)
 {
     if (memcmp(in, MAGIC, 4) != 0)
         return GSLA_BAD_MESSAGE;
     if (in[4] != VERSION)
         return GSLA_UNSUPPORTED_VERSION;
+    for (size_t i = first_reserved; i < HEADER_SIZE; i++)
+        if (in[i] != 0)
+            return GSLA_BAD_MESSAGE;
     return GSLA_OK;
 }
 
@@ -105,7 +109,7 @@ size_t gsla_needed(const gsla *hs)
  * else ends the handshake (peer misbehaved, or refused by the peer). */
 static int server_said_ok(gsla *hs, const uint8_t *in)
 {
-    enum gsla_status bad = check_header(in);
+    enum gsla_status bad = check_header(in, 6);
     if (bad == GSLA_OK && !known_status(in[5]))
         bad = GSLA_BAD_MESSAGE;
     if (bad != GSLA_OK)
@@ -152,7 +156,7 @@ static enum gsla_state refuse_hello(gsla *hs, enum gsla_status status, uint8_t *
 /* server: HELLO in, CHALLENGE out */
 static enum gsla_state on_hello(gsla *hs, const uint8_t *in, uint8_t *out, size_t *out_len)
 {
-    enum gsla_status bad = check_header(in);
+    enum gsla_status bad = check_header(in, 6);
     if (bad != GSLA_OK)
         return refuse_hello(hs, bad, out, out_len);
     if (in[5] != GSLA_ROLE_APPLICATION && in[5] != GSLA_ROLE_ACCESS_POINT)
@@ -177,7 +181,7 @@ static enum gsla_state on_hello(gsla *hs, const uint8_t *in, uint8_t *out, size_
 /* server: RESPONSE in, RESULT out */
 static enum gsla_state on_response(gsla *hs, const uint8_t *in, uint8_t *out, size_t *out_len)
 {
-    enum gsla_status status = check_header(in);
+    enum gsla_status status = check_header(in, 5);
     if (status == GSLA_OK) {
         uint8_t expected[GSI_SHA256_SIZE];
         proof(&hs->key, CLIENT_LABEL, hs->hello, GSLA_HELLO_SIZE, hs->challenge,

@@ -1,5 +1,8 @@
 #include "route.h"
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +10,7 @@
 #include <strings.h>
 
 #include "addrmap.h"
+#include "contact_text.h"
 #include "conf.h"
 #include "env.h"
 #include "ids.h"
@@ -30,8 +34,11 @@ static enum gsi_route usable_initiator(const uint8_t raw[16], int *slot)
     int error = gsi_conf_load(tunnel_id, &conf);
     enum gsi_conf_role role = conf.role;
     gsi_conf_wipe(&conf);
-    if (error)
+    if (error) {
+        gsi_notice(tunnel_id,
+                   error == ENOENT ? GSI_NOTICE_CONF_MISSING : GSI_NOTICE_CONF_UNREADABLE);
         return GSI_ROUTE_BROKEN;
+    }
     if (role != GSI_ROLE_INITIATOR) {
         GSI_WARN("tunnel %s: the conf here is not the initiator side", tunnel_id);
         return GSI_ROUTE_BROKEN;
@@ -44,9 +51,28 @@ static enum gsi_route usable_initiator(const uint8_t raw[16], int *slot)
     return GSI_ROUTE_TUNNEL;
 }
 
-/* 1 when `host` (length `len`) is one of the comma-separated host:port entries. */
-static int listed(const char *names, const char *host, size_t len)
+/* The port named by a getaddrinfo service: digits, or a TCP service name; -1 unknown. */
+static int service_port(const char *service)
 {
+    if (service == NULL || *service == '\0')
+        return -1;
+    char *end;
+    unsigned long number = strtoul(service, &end, 10);
+    if (*end == '\0' && service[0] >= '0' && service[0] <= '9')
+        return number <= 65535 ? (int)number : -2;
+    struct servent entry, *found = NULL;
+    char buf[1024];
+    if (getservbyname_r(service, "tcp", &entry, buf, sizeof buf, &found) != 0 || found == NULL)
+        return -2; /* unknown service: libc will say so */
+    return ntohs((uint16_t)found->s_port);
+}
+
+/* 1 when `host` (length `len`) is one of the comma-separated host:port entries with a
+ * matching port; `service` is resolved only once the host matched. An entry without a
+ * port matches any. */
+static int listed(const char *names, const char *host, size_t len, const char *service)
+{
+    int port = -3; /* not resolved yet */
     for (const char *p = names; *p;) {
         const char *end = strchr(p, ',');
         size_t item = end ? (size_t)(end - p) : strlen(p);
@@ -56,12 +82,23 @@ static int listed(const char *names, const char *host, size_t len)
         }
         const char *colon = memrchr(p, ':', item);
         size_t host_len = colon ? (size_t)(colon - p) : item;
+        const char *entry_host = p;
         if (host_len > 1 && p[0] == '[' && p[host_len - 1] == ']') {
-            p++;
+            entry_host++;
             host_len -= 2;
         }
-        if (host_len == len && strncasecmp(p, host, len) == 0)
-            return 1;
+        if (host_len == len && len > 0 && strncasecmp(entry_host, host, len) == 0) {
+            unsigned entry_port;
+            size_t port_len = colon ? item - (size_t)(colon + 1 - p) : 0;
+            while (port_len > 0 && colon[port_len] == ' ')
+                port_len--; /* "host:443 , other:80" */
+            if (colon == NULL || !gsi_port_parse(colon + 1, port_len, &entry_port))
+                return 1;
+            if (port == -3)
+                port = service_port(service);
+            if (port == -1 || port == (int)entry_port)
+                return 1;
+        }
         if (end == NULL)
             break;
         p = end + 1;
@@ -133,7 +170,8 @@ static void rebuild(names_snapshot *snap, const char *tunnels, int64_t now)
 }
 
 /* Looks `host` up in the globus_contact names of GLOBUS_STREAMS_TUNNELS. */
-static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
+static enum gsi_route by_globus_contact(const char *host, size_t len, const char *service,
+                                        int *slot)
 {
     pthread_once(&snapshot_once, snapshot_setup);
     const char *tunnels = routed_tunnels;
@@ -159,7 +197,7 @@ static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
     uint8_t raw[16];
     pthread_mutex_lock(&snapshot_lock);
     for (int i = 0; i < snapshot.count && !found; i++) {
-        if (listed(snapshot.entries[i].names, host, len)) {
+        if (listed(snapshot.entries[i].names, host, len, service)) {
             memcpy(raw, snapshot.entries[i].tunnel_id, 16);
             found = 1;
         }
@@ -170,6 +208,11 @@ static enum gsi_route by_globus_contact(const char *host, size_t len, int *slot)
 
 enum gsi_route gsi_route_name(const char *name, int *slot)
 {
+    return gsi_route_service(name, NULL, slot);
+}
+
+enum gsi_route gsi_route_service(const char *name, const char *service, int *slot)
+{
     if (name == NULL)
         return GSI_ROUTE_PASS;
     size_t len = name_length(name);
@@ -177,5 +220,5 @@ enum gsi_route gsi_route_name(const char *name, int *slot)
     if (len == sizeof PREFIX - 1 + 36 && strncasecmp(name, PREFIX, sizeof PREFIX - 1) == 0 &&
         gsi_uuid_parse_n(name + sizeof PREFIX - 1, 36, raw))
         return usable_initiator(raw, slot);
-    return by_globus_contact(name, len, slot);
+    return by_globus_contact(name, len, service, slot);
 }

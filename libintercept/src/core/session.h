@@ -7,14 +7,16 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "wire.h"
 
 /* Authenticates to the initiator access point as the application (role 1). No bytes at
- * all when the conf's lankey is empty. 0, ECONNREFUSED or ETIMEDOUT. */
+ * all when the conf's lankey is empty. 0, ECONNREFUSED, ETIMEDOUT or EINTR. A refusal the
+ * user can act on (tunnel not active or expired, stale or wrong secret) gives a notice. */
 int gsi_session_client(int fd, const uint8_t tunnel_id[16], const gsi_conf *conf,
-                       int64_t deadline_ms);
+                       gsi_wire_limit limit);
 
 /* Authenticates the listener access point (the client, role 2) against the listener conf
- * of `tunnel_id`. 0, ECONNREFUSED (refused, or no usable conf) or ETIMEDOUT. */
-int gsi_session_server(int fd, const char *tunnel_id, int64_t deadline_ms);
+ * of `tunnel_id`. 0, ECONNREFUSED (refused, or no usable conf), ETIMEDOUT or EINTR. */
+int gsi_session_server(int fd, const char *tunnel_id, gsi_wire_limit limit);
 
 #endif

@@ -16,12 +16,26 @@ int gsi_fd_make_nonblocking(int fd);
 /* Puts back flags returned by gsi_fd_make_nonblocking (errno preserved). */
 void gsi_fd_restore_flags(int fd, int flags);
 
-/* Connects a non-blocking socket; 0 or an errno value (ETIMEDOUT past the deadline). */
-int gsi_wire_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline_ms);
+/* How long the I/O may take, and whether a signal ends it: `interruptible` is set for
+ * the application's blocking call, which returns EINTR when a signal handler without
+ * SA_RESTART runs (as the call would without the library); otherwise the wait goes on. */
+typedef struct {
+    int64_t deadline_ms;
+    int interruptible;
+} gsi_wire_limit;
+
+/* 1 when some caught signal's handler lacks SA_RESTART: an interrupted blocking call of
+ * the application would then return EINTR. */
+int gsi_signal_interrupts(void);
+
+/* Connects a non-blocking socket; 0 or an errno value (ETIMEDOUT past the deadline,
+ * EINTR as above). */
+int gsi_wire_connect(int fd, const struct sockaddr *addr, socklen_t len, gsi_wire_limit limit);
 
 /* Runs `hs` to its end over a non-blocking socket (a client's HELLO included).
  * 0 when established; ECONNREFUSED when refused either way, the peer's bytes were wrong
- * or the peer closed; ETIMEDOUT past the deadline; another errno on an I/O error. */
-int gsi_wire_handshake(int fd, gsla *hs, int64_t deadline_ms);
+ * or the peer closed; ETIMEDOUT past the deadline; EINTR as above; another errno on an
+ * I/O error. */
+int gsi_wire_handshake(int fd, gsla *hs, gsi_wire_limit limit);
 
 #endif

@@ -101,7 +101,7 @@ static int ic_getaddrinfo(const char *node, const char *service, const struct ad
                                          family != AF_INET6))
         return libc_getaddrinfo(node, service, hints, res);
     int slot;
-    switch (gsi_route_name(node, &slot)) {
+    switch (gsi_route_service(node, service, &slot)) {
     case GSI_ROUTE_PASS:
         return libc_getaddrinfo(node, service, hints, res);
     case GSI_ROUTE_BROKEN:

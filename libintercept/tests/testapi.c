@@ -1,13 +1,18 @@
 /* Test entry points reached through ctypes (orbit_globus/native.py). Prefixed gsi_test_;
  * they expose the core's behaviour (hash, handshake machines, handshake over a socket,
- * conf parsing, contact lookup) without exposing its structures. Not for applications. */
+ * conf parsing and meanings, contact parsing, lookup and refresh) without exposing its
+ * structures. Built only into the test library (libintercept/build.py
+ * build_test_library), never into the installed one, which exports only the hooks. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
+#include "cli.h"
 #include "contact.h"
+#include "contact_text.h"
 #include "export.h"
 #include "gsla.h"
 #include "ids.h"
@@ -123,7 +128,8 @@ GSI_EXPORT int gsi_test_run_fd(test_machine *m, int fd, int timeout_ms)
     int flags = gsi_fd_make_nonblocking(fd);
     if (flags < 0)
         return errno;
-    int error = gsi_wire_handshake(fd, &m->hs, gsi_now_ms() + timeout_ms);
+    gsi_wire_limit limit = {gsi_now_ms() + timeout_ms, 0};
+    int error = gsi_wire_handshake(fd, &m->hs, limit);
     gsi_fd_restore_flags(fd, flags);
     return error;
 }
@@ -177,5 +183,88 @@ GSI_EXPORT int gsi_test_contact(const char *tunnel_id, char *out, size_t size)
 GSI_EXPORT int gsi_test_contact_lookup(const char *tunnel_id, char *out, size_t size,
                                        int timeout_ms)
 {
-    return gsi_contact_lookup(tunnel_id, 0, out, size, timeout_ms);
+    return gsi_cli_contact_lookup(tunnel_id, 0, out, size, timeout_ms);
+}
+
+static int put_text(char *out, size_t size, const char *text)
+{
+    int n = snprintf(out, size, "%s", text);
+    return n < 0 || (size_t)n >= size ? ENOSPC : 0;
+}
+
+/* The contact parser: 0 with the address formatted back, or EINVAL. */
+GSI_EXPORT int gsi_test_contact_parse(const char *text, char *out, size_t size)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    if (!gsi_contact_parse(text, &addr, &len))
+        return EINVAL;
+    char formatted[64];
+    gsi_contact_format(&addr, formatted, sizeof formatted);
+    return put_text(out, size, formatted);
+}
+
+/* What connect() does after `refused` refused a connection: the fresh address to retry,
+ * or the errno value gsi_contact_refresh gives. */
+GSI_EXPORT int gsi_test_contact_refresh(const char *tunnel_id, const char *refused, char *out,
+                                        size_t size)
+{
+    struct sockaddr_storage was, addr;
+    socklen_t len;
+    if (!gsi_contact_parse(refused, &was, &len))
+        return EINVAL;
+    gsi_conf conf;
+    int error = gsi_conf_load(tunnel_id, &conf);
+    if (!error)
+        error = gsi_contact_refresh(tunnel_id, &conf, &was, &addr, &len);
+    gsi_conf_wipe(&conf);
+    if (error)
+        return error;
+    char text[64];
+    gsi_contact_format(&addr, text, sizeof text);
+    return put_text(out, size, text);
+}
+
+static const char *role_name(enum gsi_conf_role role)
+{
+    return role == GSI_ROLE_INITIATOR ? "initiator"
+           : role == GSI_ROLE_LISTENER ? "listener"
+                                       : "";
+}
+
+/* What the library makes of the conf of `tunnel_id` (in $GLOBUS_STREAMS_DIR), one
+ * "name=value" line per meaning, "absent" for numbers it does not have; `fresh` says
+ * whether the contact may be used at unix time `now` without asking the CLI. 0 or the
+ * loader's errno value. The secret is included: this is the test build only. */
+GSI_EXPORT int gsi_test_conf_meaning(const char *tunnel_id, long long now, char *out,
+                                     size_t size)
+{
+    gsi_conf c;
+    int error = gsi_conf_load(tunnel_id, &c);
+    if (error)
+        return error;
+    char lankey_id[GSI_UUID_TEXT] = "";
+    static const uint8_t zero[16];
+    if (memcmp(c.lankey_id, zero, 16) != 0)
+        gsi_uuid_format(c.lankey_id, lankey_id);
+    char update[32] = "absent", expiration[32] = "absent";
+    if (c.has_update_time)
+        snprintf(update, sizeof update, "%lld", (long long)c.update_time);
+    if (c.has_expiration)
+        snprintf(expiration, sizeof expiration, "%lld", (long long)c.expiration_time);
+    int n = snprintf(out, size,
+                     "role=%s\nlankey=%s\nlankey_id=%s\ncontact=%s\nupdate_time=%s\n"
+                     "contact_ttl=%lld\ntunnel_expiration_time=%s\nglobus_contact=%s\n"
+                     "fresh=%d\n",
+                     role_name(c.role), c.lankey, lankey_id, c.contact, update,
+                     (long long)c.contact_ttl, expiration, c.globus_contact,
+                     gsi_contact_is_fresh(&c, (int64_t)now));
+    gsi_conf_wipe(&c);
+    return n < 0 || (size_t)n >= size ? ENOSPC : 0;
+}
+
+/* Where the parsed-conf cache lives. */
+GSI_EXPORT void gsi_test_conf_cache_region(void **start, size_t *size)
+{
+    gsi_conf_cache_region(start, size);
 }
