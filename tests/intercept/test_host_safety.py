@@ -30,6 +30,7 @@ from tests.intercept.netutil import Background
 from tests.intercept.targets import free_port, preload_env, run
 from tests.intercept.tunnels import FAKE_PORT
 
+LISTENER_APP = Path(__file__).with_name("listener_app.py")
 DATA = b"the real connection " * 100
 DIGEST = hashlib.sha256(DATA).hexdigest()
 
@@ -385,3 +386,29 @@ def test_notice_once_for_a_refusal_the_user_can_act_on(
         assert b"the-secret" not in result.stderr
     finally:
         ap.stop()
+
+
+def test_listener_notice_once_without_a_conf(built_library: Path, confs: ConfDir) -> None:
+    """Connections to a tunnel listener without its conf are refused (fail closed) and the
+    user reads one line saying what to run, however many arrive."""
+    port, tunnel_id = free_port(), str(uuid.uuid4())
+    env = preload_env(
+        built_library,
+        confs.path,
+        GLOBUS_STREAMS_DEBUG="0",
+        **{f"GLOBUS_STREAMS_INTERCEPT_PORT_{port}": tunnel_id},
+    )
+    argv = [sys.executable, str(LISTENER_APP), str(port), "4", "blocking", "1"]
+    app = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert app.stdout is not None
+        assert app.stdout.readline() == b"listening\n"
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port)) as peer:
+                peer.settimeout(10)
+                assert peer.recv(1) == b""  # closed unanswered: no conf, no handshake
+    finally:
+        app.kill()
+        _, err = app.communicate(timeout=10)
+    (line,) = notices(err, tunnel_id)
+    assert "not initialized here" in line
