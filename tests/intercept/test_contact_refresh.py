@@ -32,7 +32,10 @@ FAKE_CLI = """#!/bin/sh
   echo "args $*"
   echo "preload ${{LD_PRELOAD:-none}}"
   for f in /proc/$$/fd/*; do echo "fd $(readlink "$f")"; done
-  sed -n -e 's/^SigBlk:[[:space:]]*/sigblk /p' -e 's/^SigIgn:[[:space:]]*/sigign /p' /proc/$$/status
+  # read by the shell itself: a child (sed) would see the mask the shell holds while it forks
+  while read -r key value; do
+    case "$key" in SigBlk:) echo "sigblk $value" ;; SigIgn:) echo "sigign $value" ;; esac
+  done < /proc/$$/status
 }} >> {log}
 case "$FAKE_CLI_MODE" in
   ok) echo "$FAKE_CLI_CONTACT" ;;
