@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.intercept.clang_tsan import TSAN_ENV, build_tsan_program
 from tests.intercept.conftest import ROOT
 
 C_TESTS = ROOT / "libintercept" / "tests"
@@ -49,14 +50,12 @@ def test_core_unit_tests(build_module, tmp_path: Path, sanitize: bool) -> None: 
 
 
 def test_core_threads_under_thread_sanitizer(build_module, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    program = build_module.build_program(
-        build_module.host_arch(),
+    program = build_tsan_program(
+        build_module,
         [*build_module.core_sources(), C_TESTS / "test_threads.c"],
         tmp_path / "test_threads",
-        [*CORE_INCLUDE, "-fsanitize=thread", "-g", "-O1"],
-        native=True,
     )
-    result = _run(program, TSAN_OPTIONS="halt_on_error=1 exitcode=66")
+    result = _run(program, **TSAN_ENV)
     assert "ThreadSanitizer" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok threads\n"

@@ -5,20 +5,18 @@ AddressSanitizer+UBSan build of the preloaded library is a CI leg: see .ci/run.)
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.intercept.clang_tsan import TSAN_ENV, build_tsan_program
 from tests.intercept.confs import ConfDir
-from tests.intercept.conftest import ROOT
 from tests.intercept.faults import HERE as FAULTS
 from tests.intercept.targets import reply_for
 from tests.intercept.tunnels import FAKE_PORT
 
-TSAN_ENV = {"TSAN_OPTIONS": "halt_on_error=1 exitcode=66"}
 CONTACT = "127.0.0.1:7777"
 TUNNELS = 12  # more than the 8 entries the contact cache once recycled
 PAYLOAD = b"two threads at once\n"
@@ -38,18 +36,9 @@ echo {contact}
 
 @pytest.fixture(scope="module")
 def tsan_program(build_module, tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
-    """Built with Debian's clang (scripts/install.sh): its TSan runtime comes prebuilt,
-    where zig compiles one from source (minutes on a busy 2-core machine)."""
-    clang = shutil.which("clang")
-    if clang is None:
-        pytest.skip("clang is not installed (scripts/install.sh installs it)")
     output = tmp_path_factory.mktemp("tsan") / "tsan_tunnels"
     sources = [*build_module.library_sources(), FAULTS / "tsan_tunnels.c"]
-    core = ROOT / "libintercept" / "src" / "core"
-    flags = ["-g", "-O1", "-fsanitize=thread", *build_module.WARNINGS, "-std=gnu11"]
-    command = [clang, *flags, "-D_GNU_SOURCE", "-I", str(core), *map(str, sources)]
-    subprocess.run([*command, "-ldl", "-lpthread", "-o", str(output)], check=True)
-    return output
+    return build_tsan_program(build_module, sources, output)
 
 
 def run_tsan(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
