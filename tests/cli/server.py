@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 GLOBUS_STREAMS = str(BIN / "globus-streams")
@@ -96,3 +97,21 @@ class Host:
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr
         return result
+
+
+def virtual_clock_server(tmp_path_factory: Any) -> Iterator[dict[str, str]]:
+    """Fixture body: one `orbit-sim serve --clock virtual` (each module picks its scope)."""
+    with orbit_sim_serve(tmp_path_factory.mktemp("orbit-sim"), "--clock", "virtual") as env:
+        yield env
+
+
+def control_client(sim_env: dict[str, str]) -> Iterator[Any]:
+    """Fixture body: the server's control API; the faults a test added end with it."""
+    from orbit_sim.control import SimControl
+
+    client = SimControl(sim_env["ORBIT_SIM_URL"])
+    try:
+        yield client
+    finally:
+        client.clear_faults()
+        client.close()

@@ -29,23 +29,10 @@ from orbit_globus.streams.conf import TunnelConf
 from orbit_sim.control import SimControl
 from orbit_sim.control.client import SimControlError
 
-from .server import GLOBUS_STREAMS, LAUNCHER, Host, orbit_sim_serve
+from .server import GLOBUS_STREAMS, LAUNCHER, Host, control_client, virtual_clock_server
 
-
-@pytest.fixture(scope="module")
-def sim_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    with orbit_sim_serve(tmp_path_factory.mktemp("orbit-sim"), "--clock", "virtual") as env:
-        yield env
-
-
-@pytest.fixture
-def control(sim_env: dict[str, str]) -> Iterator[SimControl]:
-    client = SimControl(sim_env["ORBIT_SIM_URL"])
-    try:
-        yield client
-    finally:
-        client.clear_faults()
-        client.close()
+sim_env = pytest.fixture(scope="module", name="sim_env")(virtual_clock_server)
+control = pytest.fixture(name="control")(control_client)
 
 
 def make_host(tmp_path: Path, name: str, sim_env: dict[str, str]) -> Host:
