@@ -15,6 +15,21 @@ from .context import Settings, pass_settings
 from .output import emit
 
 TUNNEL_ID = click.argument("tunnel_id", metavar="TUNNEL_ID")
+# Initiator-side options that `environment initialize` and `up` share.
+GLOBUS_CONTACTS = click.option(
+    "--globus-contact",
+    "globus_contacts",
+    multiple=True,
+    metavar="HOST:PORT",
+    help="Initiator side: a name routed through this tunnel (repeatable).",
+)
+CS_TTL = click.option(
+    "--cs-ttl",
+    type=int,
+    metavar="SECONDS",
+    help=f"Seconds the initiator contact is trusted before it is fetched again "
+    f"(default {env_ops.DEFAULT_CS_TTL}).",
+)
 
 
 def _globus(interactive: bool = False):  # -> orbit_globus.login.Globus
@@ -46,20 +61,8 @@ def environment() -> None:
     help="Listener side: where the application listens (recorded on the tunnel).",
 )
 @click.option("--listener", is_flag=True, help="Listener side, contact already on the tunnel.")
-@click.option(
-    "--globus-contact",
-    "globus_contacts",
-    multiple=True,
-    metavar="HOST:PORT",
-    help="Initiator side: a name routed through this tunnel (repeatable).",
-)
-@click.option(
-    "--cs-ttl",
-    type=int,
-    metavar="SECONDS",
-    help=f"Seconds the initiator contact is trusted before it is fetched again "
-    f"(default {env_ops.DEFAULT_CS_TTL}).",
-)
+@GLOBUS_CONTACTS
+@CS_TTL
 @click.option("--force", is_flag=True, help="Replace an existing conf (deletes its secret).")
 @pass_settings
 def initialize(

@@ -18,6 +18,7 @@ from orbit_globus.streams import remote
 from orbit_globus.streams.conf import ROLE_INITIATOR, ROLE_LISTENER, canonical_uuid, conf_dir
 
 from .context import Settings, pass_settings
+from .environment import CS_TTL, GLOBUS_CONTACTS
 from .errors import CliError, translate
 from .output import emit
 
@@ -40,19 +41,8 @@ LISTENER_SUBDIR = "listener"
 @click.option("--lifetime-mins", type=click.IntRange(min=1), help="Minutes until it stops.")
 @click.option("--label", help="A name for the tunnel.")
 @click.option("--restartable", is_flag=True, help="Restart the tunnel after failures.")
-@click.option(
-    "--globus-contact",
-    "globus_contacts",
-    multiple=True,
-    metavar="HOST:PORT",
-    help="Initiator side: a name routed through this tunnel (repeatable).",
-)
-@click.option(
-    "--cs-ttl",
-    type=int,
-    metavar="SECONDS",
-    help=f"Seconds the initiator contact is trusted (default {env_ops.DEFAULT_CS_TTL}).",
-)
+@GLOBUS_CONTACTS
+@CS_TTL
 @click.option(
     "--listener-dir",
     type=click.Path(file_okay=False),
