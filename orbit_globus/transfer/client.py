@@ -9,12 +9,15 @@ top of radical.orbit's client it
   ``status_code``, as radical.orbit's raise), so ``ConsentRequiredError.required_scopes``
   and ``code`` are at hand;
 - delivers to a notification callback only this client's own tasks and session errors:
-  radical.orbit's broker sends every event of an endpoint's plugin to every subscriber;
+  radical.orbit's broker sends every event of an endpoint's plugin to every subscriber
+  (an event that arrives before its task's submit reply is held until the reply);
 - takes Globus' paging and task options (``offset``, ``filter``, ``verify_checksum``, ...).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +28,9 @@ from .notifications import SESSION_ERROR, TRANSFER_STATUS
 
 Filter = str | dict[str, str | list[str]]
 Callback = Callable[..., Any]
+# The endpoint may report a task before its submit reply reaches this client: events of
+# not-yet-known tasks wait here (bounded) until the reply names the task.
+EARLY_EVENTS = 256
 
 
 def format_filter(value: Filter | None) -> str | None:
@@ -48,6 +54,8 @@ class GlobusClient(OrbitGlobusClient):
         self.local_collection: str | None = None
         self._task_ids: set[str] = set()
         self._callbacks: dict[tuple[int, str | None], Callback] = {}
+        self._early: deque[tuple[str, Callback, tuple[Any, ...]]] = deque(maxlen=EARLY_EVENTS)
+        self._events_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"GlobusClient(endpoint={self._endpoint_id!r}, sid={self._sid!r})"
@@ -156,7 +164,15 @@ class GlobusClient(OrbitGlobusClient):
         return self._submitted(self._post("delete", _drop_none(body)))
 
     def _submitted(self, reply: dict[str, Any]) -> dict[str, Any]:
-        self._task_ids.add(str(reply["task_id"]))
+        task_id = str(reply["task_id"])
+        with self._events_lock:
+            self._task_ids.add(task_id)
+            due = [(cb, args) for tid, cb, args in self._early if tid == task_id]
+            kept = [event for event in self._early if event[0] != task_id]
+            self._early.clear()
+            self._early.extend(kept)
+        for callback, args in due:  # what the endpoint said before the reply came
+            callback(*args)
         return dict(reply)
 
     def list_tasks(  # type: ignore[override]
@@ -201,8 +217,13 @@ class GlobusClient(OrbitGlobusClient):
         """``callback(endpoint, plugin, topic, data)`` for this client's own events only."""
 
         def own_events(endpoint: str, plugin: str, event_topic: str, data: dict[str, Any]) -> None:
-            if self._is_own(event_topic, data):
-                callback(endpoint, plugin, event_topic, data)
+            args = (endpoint, plugin, event_topic, data)
+            with self._events_lock:
+                own = self._is_own(event_topic, data)
+                if not own and event_topic == TRANSFER_STATUS and isinstance(data, dict):
+                    self._early.append((str(data.get("task_id")), callback, args))
+            if own:
+                callback(*args)
 
         self._callbacks[(id(callback), topic)] = own_events
         super().register_notification_callback(own_events, topic=topic)
