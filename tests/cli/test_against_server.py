@@ -29,6 +29,7 @@ from orbit_globus.streams.conf import TunnelConf
 from orbit_sim.control import SimControl
 from orbit_sim.control.client import SimControlError
 
+from .served.checks import text_error
 from .server import GLOBUS_STREAMS, LAUNCHER, Host, control_client, virtual_clock_server
 
 sim_env = pytest.fixture(scope="module", name="sim_env")(virtual_clock_server)
@@ -80,15 +81,6 @@ def secret_exists(control: SimControl, secret_id: str) -> bool:
             return False
         raise
     return True
-
-
-def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("globus-streams: error: ")
-    return lines[0]
 
 
 def serve_once(server: socket.socket, credential: Credential, tunnel_id: str) -> threading.Thread:
@@ -174,7 +166,7 @@ def test_force_rotates_and_revokes_the_old_secret(listener, tunnel, control):
     listener.ok("environment", "initialize", "--listener-contact-string", "127.0.0.1:9", tunnel)
     old = TunnelConf.load(tunnel, listener.conf_dir)
     refused = listener.run("environment", "initialize", "--listener", tunnel)
-    assert "--force" in one_error_line(refused)
+    assert "--force" in text_error(refused)
     listener.ok("environment", "initialize", "--listener", "--force", tunnel)
     new = TunnelConf.load(tunnel, listener.conf_dir)
     assert new.lankey_id != old.lankey_id and new.lankey != old.lankey
@@ -219,7 +211,7 @@ def test_contact_lookup_refresh_ignores_the_ttl(listener, initiator, tunnel, con
     assert initiator.ok("environment", "contact-lookup", tunnel, env=nowhere).stdout == refreshed
 
     both = initiator.run("environment", "contact-lookup", "--refresh", "--skip-update", tunnel)
-    assert "--refresh and --skip-update" in one_error_line(both)
+    assert "--refresh and --skip-update" in text_error(both)
 
 
 def test_skip_update_and_fresh_conf_make_no_network_call(listener, initiator, tunnel):
@@ -294,7 +286,7 @@ def test_tunnel_commands_text_and_json(listener, control, sim_env):
     control.advance(5)  # STOPPING becomes STOPPED on the simulator's clock
     deleted = json.loads(listener.ok("--format", "json", "tunnel", "delete", tid).stdout)
     assert deleted == {"id": tid, "deleted": True}
-    assert "not found" in one_error_line(listener.run("tunnel", "show", tid))
+    assert "not found" in text_error(listener.run("tunnel", "show", tid))
 
 
 def test_access_point_commands(listener, sim_env):
@@ -309,7 +301,7 @@ def test_access_point_commands(listener, sim_env):
     assert shown["relationships"]["host_endpoint"]["data"]["id"]
     assert "Host endpoint" in listener.ok("access-point", "show", initiator_ap).stdout
     missing = listener.run("access-point", "show", str(uuid.uuid4()))
-    assert "not found" in one_error_line(missing)
+    assert "not found" in text_error(missing)
 
 
 def test_login_whoami_logout_with_client_credentials(listener, sim_env):
@@ -326,14 +318,12 @@ def test_login_whoami_logout_with_client_credentials(listener, sim_env):
 
 
 def test_not_initialized(initiator, tunnel):
-    line = one_error_line(initiator.run("environment", "contact-lookup", tunnel))
+    line = text_error(initiator.run("environment", "contact-lookup", tunnel))
     assert f"globus-streams environment initialize {tunnel}" in line
 
 
 def test_unknown_tunnel(listener):
-    line = one_error_line(
-        listener.run("environment", "initialize", "--listener", str(uuid.uuid4()))
-    )
+    line = text_error(listener.run("environment", "initialize", "--listener", str(uuid.uuid4())))
     assert "not found" in line
 
 
@@ -343,9 +333,9 @@ def test_another_identitys_tunnel(listener, initiator, tunnel, control):
         GLOBUS_STREAMS_CLIENT_ID=other["client_id"],
         GLOBUS_STREAMS_CLIENT_SECRET=other["client_secret"],
     )
-    line = one_error_line(initiator.run("environment", "initialize", tunnel, env=env))
+    line = text_error(initiator.run("environment", "initialize", tunnel, env=env))
     assert "not found" in line or "another identity" in line
-    assert "not found" in one_error_line(initiator.run("tunnel", "show", tunnel, env=env))
+    assert "not found" in text_error(initiator.run("tunnel", "show", tunnel, env=env))
 
 
 def test_expired_token_is_renewed_silently(listener, tunnel, control):
@@ -363,7 +353,7 @@ def test_transfer_503_is_retried(listener, tunnel, control):
 
 def test_transfer_503_that_persists_is_one_line(listener, tunnel, control):
     control.add_fault("http:route=get_tunnel,status=503,count=0")
-    line = one_error_line(listener.run("tunnel", "show", tunnel))
+    line = text_error(listener.run("tunnel", "show", tunnel))
     assert "503" in line and "Transfer" in line
 
 
@@ -375,7 +365,7 @@ def test_simulator_down(listener, tunnel):
         GLOBUS_SDK_SERVICE_URL_TRANSFER=f"{dead}/transfer/",
         GLOBUS_SDK_SERVICE_URL_AUTH=f"{dead}/auth/",
     )
-    line = one_error_line(listener.run("tunnel", "show", tunnel, env=env))
+    line = text_error(listener.run("tunnel", "show", tunnel, env=env))
     assert "cannot reach" in line and dead in line
 
 
@@ -384,14 +374,14 @@ def test_conf_readable_by_others(listener, initiator, tunnel):
     initiator.ok("environment", "initialize", tunnel)
     path = initiator.conf_dir / f"{tunnel}.conf"
     path.chmod(0o604)
-    line = one_error_line(initiator.run("environment", "contact-lookup", tunnel))
+    line = text_error(initiator.run("environment", "contact-lookup", tunnel))
     assert "0604" in line and "chmod 600" in line
 
 
 def test_missing_credentials(listener, tunnel):
     env = listener.env()
     del env["GLOBUS_STREAMS_CLIENT_ID"], env["GLOBUS_STREAMS_CLIENT_SECRET"]
-    line = one_error_line(listener.run("tunnel", "show", tunnel, env=env))
+    line = text_error(listener.run("tunnel", "show", tunnel, env=env))
     assert "GLOBUS_STREAMS_CLIENT_ID" in line
 
 
@@ -549,7 +539,7 @@ def test_untrusted_gcs_certificate_is_one_line(listener, tunnel):
     env = listener.env()
     del env["GLOBUS_SDK_VERIFY_SSL"]  # the GCS Manager's trustme CA is then unknown
     args = ("environment", "initialize", "--listener-contact-string", "127.0.0.1:9", tunnel)
-    line = one_error_line(listener.run(*args, env=env))
+    line = text_error(listener.run(*args, env=env))
     assert "GLOBUS_SDK_VERIFY_SSL" in line
     assert not (listener.conf_dir / f"{tunnel}.conf").exists()
     listener.ok(*args)  # with the CA, the same command then succeeds
