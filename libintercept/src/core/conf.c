@@ -211,33 +211,31 @@ static void conf_defaults(gsi_conf *out)
     out->contact_ttl = GSI_CONF_DEFAULT_TTL;
 }
 
+/* The end of a build from text or from a file: a value that did not parse garbles the
+ * whole conf, and a failed build leaves nothing of the secret behind. */
+static int conf_built(conf_builder *builder, int error)
+{
+    if (!error && builder->bad[0] != '\0') {
+        GSI_WARN("%s is garbled: bad value for %s", builder->source, builder->bad);
+        error = EINVAL;
+    }
+    if (error)
+        gsi_conf_wipe(builder->conf);
+    return error;
+}
+
 int gsi_conf_from_text(char *text, size_t len, const char *source, gsi_conf *out)
 {
     conf_defaults(out);
     conf_builder builder = {out, source, ""};
-    int error = gsi_conf_parse_text(text, len, source, build_conf, &builder);
-    if (!error && builder.bad[0] != '\0') {
-        GSI_WARN("%s is garbled: bad value for %s", source, builder.bad);
-        error = EINVAL;
-    }
-    if (error)
-        gsi_conf_wipe(out);
-    return error;
+    return conf_built(&builder, gsi_conf_parse_text(text, len, source, build_conf, &builder));
 }
 
 static int conf_from_file(const char *path, gsi_conf *out)
 {
     conf_defaults(out);
-    char *text = malloc(GSI_CONF_MAX_FILE);
-    if (text == NULL)
-        return ENOMEM;
-    size_t len = 0;
-    int error = read_private_file(path, text, GSI_CONF_MAX_FILE, &len);
-    if (!error)
-        error = gsi_conf_from_text(text, len, path, out);
-    gsi_wipe(text, len);
-    free(text);
-    return error;
+    conf_builder builder = {out, path, ""};
+    return conf_built(&builder, gsi_conf_read(path, build_conf, &builder));
 }
 
 /* Cache of parsed files, keyed by tunnel id, validated by the file's stat. The table is
