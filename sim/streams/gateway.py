@@ -174,8 +174,7 @@ class StreamGateway:
             point.listener.close()
             return
         near = self.placement.near
-        if self.tls is not None and self.tls.session(*_pair(point)) is None:
-            near.spawn(point, self.initiator.warm_up(point.sides))
+        self.initiator.pool.refill(point.sides)  # ready before the first connection
         point.listener.serve(
             near.loop, lambda sock: near.spawn(point, self.initiator.serve(point, sock))
         )
@@ -201,6 +200,7 @@ class StreamGateway:
 
     def _close_wan_points(self) -> None:
         """On the first loop."""
+        self.initiator.pool.close()
         with self._lock:
             points, self._wan = list(self._wan.values()), {}
         for wan in points:
@@ -239,10 +239,6 @@ class StreamGateway:
                 wan.close_all()
                 self.placement.far.thread.call(wan.far.close_all)
             _listen(wan.listener, not closed)
-
-
-def _pair(point: TunnelPoint) -> tuple[str, str]:
-    return point.sides.initiator_ap, point.sides.listener_ap
 
 
 def _listen(listener: Listener, on: bool) -> None:

@@ -1,20 +1,22 @@
 """The initiator access point: arrow 1 in (GSLA as server), arrow 2 out (the WAN leg).
 
 It accepts on the tunnel's port and runs GSLA with `orbit_globus.lan.ServerHandshake`.
-Meanwhile it already opens arrow 2 (TCP + TLS): arrow 2 carries nothing until arrow 1 is
-authenticated, and only then does it send the preamble that names the tunnel.
+Arrow 2 is a spare from `wan_pool.py` (TCP and TLS already done), or, with none at hand or
+a handshake fault on leg 2, opened while arrow 1 authenticates. Arrow 2 carries nothing
+until arrow 1 is authenticated, and only then does it send the preamble that names the
+tunnel.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from orbit_globus.lan import Status, lookup_for
+from orbit_sim.faults.network import ListeningPort
 
 from . import lan
 from .faults import ConnectionFaults
@@ -22,6 +24,7 @@ from .relay import close_socket
 from .tls import access_point_hostname
 from .tlsio import TlsChannel
 from .wan import Stream, open_tcp, receive_ticket, send_all, tls_handshake
+from .wan_pool import WanPool
 
 if TYPE_CHECKING:
     from orbit_globus.lan import Hello
@@ -33,10 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _discard_wan(task: asyncio.Task[Stream]) -> None:
+def _discard_wan(task: asyncio.Future[Stream]) -> None:
     """Close the WAN connection a failed set-up no longer needs, whenever it is ready."""
 
-    def close_result(done: asyncio.Task[Stream]) -> None:
+    def close_result(done: asyncio.Future[Stream]) -> None:
         if not done.cancelled() and done.exception() is None:
             close_socket(done.result(), reset=True)
 
@@ -49,6 +52,9 @@ class InitiatorAccessPoint:
 
     def __init__(self, gateway: StreamGateway) -> None:
         self.gateway = gateway
+        self.pool = WanPool(
+            gateway.placement.near.loop, self.open_wan, max_idle=lambda: gateway.handshake_timeout
+        )
 
     async def serve(self, point: TunnelPoint, app: socket.socket) -> None:
         """One application connection on the tunnel's port."""
@@ -60,8 +66,8 @@ class InitiatorAccessPoint:
         faults = ConnectionFaults(gateway.board, point.id)
         owned: list[Stream] = [app]
         claimed = False
-        # Arrow 2 is set up while arrow 1 authenticates; it carries nothing until then.
-        wan_task = loop.create_task(self._connect_wan(point, faults))
+        # Arrow 2 is ready or set up while arrow 1 authenticates; it carries nothing until then.
+        wan_task = self._wan_for(point, faults)
         try:
             plan = faults.handshake(1)
             if plan.refuse:
@@ -90,6 +96,7 @@ class InitiatorAccessPoint:
             await send_all(loop, wan, self._preamble(point, faults))
             gateway.placement.initiator_relay(point, app, wan, faults)
             owned.clear()
+            self.pool.refill(sides)
         except gateway.SETUP_FAILURES as exc:
             log.debug("tunnel %s: initiator set-up ended: %s", point.id, type(exc).__name__)
         finally:
@@ -97,6 +104,21 @@ class InitiatorAccessPoint:
                 close_socket(sock, reset=True)
             if not claimed:
                 _discard_wan(wan_task)
+
+    def _wan_for(self, point: TunnelPoint, faults: ConnectionFaults) -> asyncio.Future[Stream]:
+        """Arrow 2: the pair's spare, unless a fault acts on this connection's WAN handshake
+        or has closed the listener access point's port; else a new connection."""
+        loop = self.gateway.placement.near.loop
+        sides = point.sides
+        plan = faults.handshake(2)
+        port = ListeningPort(2, access_point_id=sides.listener_ap)
+        if plan.refuse or plan.stall or plan.corrupt or self.gateway.board.closes(port):
+            self.pool.discard(sides)
+        elif (spare := self.pool.take(sides)) is not None:
+            ready: asyncio.Future[Stream] = loop.create_future()
+            ready.set_result(spare)
+            return ready
+        return loop.create_task(self._connect_wan(point, faults))
 
     async def _connect_wan(self, point: TunnelPoint, faults: ConnectionFaults) -> Stream:
         """Arrow 2 up to the end of its TLS handshake (the preamble is sent later)."""
@@ -140,11 +162,6 @@ class InitiatorAccessPoint:
             close_socket(wan, reset=True)
             raise
         return channel
-
-    async def warm_up(self, sides: TunnelSides) -> None:
-        """One WAN handshake ahead of the first connection, so it can resume a session."""
-        with contextlib.suppress(*self.gateway.SETUP_FAILURES):
-            close_socket(await self.open_wan(sides))
 
     def _preamble(self, point: TunnelPoint, faults: ConnectionFaults) -> bytes:
         preamble = uuid.UUID(point.id).bytes

@@ -83,7 +83,7 @@ class ListenerAccessPoint:
                     await lan.connect(
                         loop, owned[1], handshake, stall=plan.stall, corrupt=plan.corrupt
                     )
-            if point.closed:
+            if point.closed or wan_point.listener.paused:
                 return
             gateway.placement.listener_relay(point, wan_point, wan, owned[1], faults)
             owned.clear()

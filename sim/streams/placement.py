@@ -1,18 +1,21 @@
 """Relay placement: which event loop runs each relay, and who owns it.
 
-Two loops. Every connection's set-up (both access points' handshakes) runs on the
-first, so set-up never waits for a thread switch. Once set up, the initiator side's relay
-stays there and the listener side's relay moves to the second loop: on the TLS leg one
-side encrypts while the other decrypts, and OpenSSL and the socket calls run without the
-GIL, so the two relays use two cores like the two endpoints' gateways of a real tunnel.
-With a plain WAN leg both relays stay on the first loop: splicing needs little CPU, and
-the second thread only added thread switches.
+Two loops. Every connection's set-up (both access points' handshakes) and both of its
+relays start on the first, so a short connection never waits for a thread switch (on this
+2-core VM a GIL hand-over costs more than the work it hands over: with the listener side's
+relays started on the second loop the simulator spent 5.4 ms of CPU per sequential
+connection, with all on the first 4.9 ms). With a TLS WAN leg, a listener-side relay that
+has carried `HEAVY_BYTES` moves to the second loop as soon as it holds nothing in flight:
+one side encrypts while the other decrypts, and OpenSSL and the socket calls run without
+the GIL, so a bulk stream's two relays use two cores like the two endpoints' gateways of a
+real tunnel. With a plain WAN leg both relays stay on the first loop: splicing needs little
+CPU, and the second thread only added thread switches.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from .backend import TunnelSides
@@ -20,7 +23,7 @@ from .faults import DOWNSTREAM, UPSTREAM, ConnectionFaults
 from .listener import Listener
 from .loop import LoopThread
 from .pipes import PipePool
-from .pump import READ_SIZE
+from .pump import READ_SIZE, ChainSource
 from .relay import Relay, close_socket
 from .tlsio import RAW_READ, TlsChannel
 from .wan import Stream
@@ -30,6 +33,18 @@ from .wan import Stream
 # leg 3 at the listener access point and legs 2 and 1 at the initiator.
 INITIATOR_LEGS = ((1,), (2, 1))
 LISTENER_LEGS = ((2, 3), (3,))
+
+# Bytes a listener-side relay carries on the first loop before it moves to the second
+# (TLS WAN leg only): about 5 ms of a single stream, far more than a handshake-sized
+# exchange.
+HEAVY_BYTES = 4 << 20
+
+Chains = tuple[ChainSource, ChainSource]
+
+
+def chains_for(faults: ConnectionFaults, legs: tuple[tuple[int, ...], tuple[int, ...]]) -> Chains:
+    """The upstream and downstream pumps' fault chains for a relay on `legs`."""
+    return faults.chain_source(legs[0], UPSTREAM), faults.chain_source(legs[1], DOWNSTREAM)
 
 
 class Members:
@@ -94,9 +109,9 @@ class LoopSide:
         self,
         a: Stream,
         b: Stream,
-        faults: ConnectionFaults,
-        legs: tuple[tuple[int, ...], tuple[int, ...]],
+        chains: Chains,
         owners: tuple[Members, ...],
+        on_heavy: Callable[[Relay], None] | None = None,
     ) -> None:
         """On this loop: relay between `a` (upstream side) and `b`."""
 
@@ -110,9 +125,11 @@ class LoopSide:
             b,
             pool=self.pool,
             buffer=self.buffer,
-            a_to_b=faults.chain_source(legs[0], UPSTREAM),
-            b_to_a=faults.chain_source(legs[1], DOWNSTREAM),
+            a_to_b=chains[0],
+            b_to_a=chains[1],
             on_closed=forget,
+            on_heavy=on_heavy,
+            heavy_bytes=HEAVY_BYTES if on_heavy is not None else 0,
         )
         for owner in owners:
             owner.relays.add(relay)
@@ -124,7 +141,8 @@ class LoopSide:
 
 
 class Placement:
-    """The two loops: `near` (every set-up, the initiator side's relays) and `far`."""
+    """The two loops: `near` (every set-up, every relay's start) and `far` (bulk
+    listener-side relays with a TLS WAN leg)."""
 
     def __init__(self, wan_tls: bool) -> None:
         self.wan_tls = wan_tls
@@ -135,7 +153,7 @@ class Placement:
         self, point: TunnelPoint, app: Stream, wan: Stream, faults: ConnectionFaults
     ) -> None:
         """On the first loop, where the initiator's set-up ran."""
-        self.near.start_relay(app, wan, faults, INITIATOR_LEGS, (point,))
+        self.near.start_relay(app, wan, chains_for(faults, INITIATOR_LEGS), (point,))
 
     def listener_relay(
         self,
@@ -145,26 +163,38 @@ class Placement:
         lan_leg: Stream,
         faults: ConnectionFaults,
     ) -> None:
-        """Start the listener side's relay: on the second loop with a TLS WAN leg, where
-        the relay spends its time in OpenSSL; on this first loop with a plain one, where
-        splicing costs little CPU and a second thread only adds thread switches (one loop:
-        0.20 instead of 0.25 relay CPU-seconds per GiB, best single stream 3.2-3.7 instead
-        of 2.5-3.1 GB/s; with TLS one loop is slower, 0.71 instead of 0.85 GB/s)."""
+        """On the first loop, where the listener's set-up ran; with a TLS WAN leg it moves
+        to the second once heavy (best single stream with TLS: 0.85 GB/s on two loops,
+        0.71 on one; with a plain leg one loop is faster: 0.20 instead of 0.25 relay
+        CPU-seconds per GiB, 3.2-3.7 instead of 2.5-3.1 GB/s)."""
+        on_heavy = None
         if self.wan_tls:
-            side, owners = self.far, (point.far, wan_point.far)
-        else:
-            side, owners = self.near, (point, wan_point)
+
+            def on_heavy(relay: Relay) -> None:
+                self._move_far(relay, point, wan_point)
+
+        chains = chains_for(faults, LISTENER_LEGS)
+        self.near.start_relay(wan, lan_leg, chains, (point, wan_point), on_heavy)
+
+    def _move_far(self, relay: Relay, point: TunnelPoint, wan_point: WanPoint) -> None:
+        """On the first loop: hand a heavy relay's sockets (and its fault chains, which
+        keep their state) to the second loop, unless bytes are in flight (then the next
+        read asks again)."""
+        if not relay.at_rest:
+            return
+        chains = relay.chains
+        wan, lan_leg = relay.release()
         if isinstance(wan, TlsChannel):
-            wan.scratch = side.scratch  # from now on it reads on the second loop's thread
+            wan.scratch = self.far.scratch  # from now on it reads on the second loop's thread
 
         def start() -> None:
             if point.closed or wan_point.listener.paused:
                 close_socket(wan, reset=True)
                 close_socket(lan_leg, reset=True)
                 return
-            side.start_relay(wan, lan_leg, faults, LISTENER_LEGS, owners)
+            self.far.start_relay(wan, lan_leg, chains, (point.far, wan_point.far))
 
-        side.thread.call(start)
+        self.far.thread.call(start)
 
     def stop(self) -> None:
         for side in (self.near, self.far):

@@ -39,6 +39,8 @@ HIGH_WATER = 1 << 20  # queued bytes above which a shaped pump stops reading
 RESET_WAIT_STEPS = 400  # x 5 ms: how long a reset waits for the peer to take its bytes
 
 Stream = socket.socket | TlsChannel
+# What a pump reports when it has moved `HEAVY_BYTES` since its start.
+HeavyCallback = Callable[["Pump"], None]
 
 
 class ResetRequested(ConnectionResetError):
@@ -72,6 +74,8 @@ class Pump:
         buffer: bytearray,
         chain: ChainSource,
         on_end: EndCallback,
+        on_heavy: HeavyCallback | None = None,
+        heavy_bytes: int = 0,
     ) -> None:
         self._loop = loop
         self.src = src
@@ -82,6 +86,9 @@ class Pump:
         self._view = memoryview(buffer)
         self._chain_source = chain
         self._on_end = on_end
+        # Told after each read once `heavy_bytes` went through (0: never).
+        self._on_heavy = on_heavy if heavy_bytes else None
+        self._heavy_left = heavy_bytes
         self._tls_src = isinstance(src, TlsChannel)
         self._plain = not (self._tls_src or isinstance(dst, TlsChannel))
         self._pipe: Pipe | None = None
@@ -121,6 +128,20 @@ class Pump:
             self._pipe = None
         self._queue.clear()
         self.done = True
+
+    @property
+    def at_rest(self) -> bool:
+        """Holds nothing between its sockets (no queue, pipe, fault or unsent ciphertext),
+        so another loop can take over its sockets."""
+        return (
+            not self.done
+            and not self._eof
+            and self._chain is None
+            and self._pipe is None
+            and not self._fault_timers
+            and self._timer is None
+            and not self._blocked()
+        )
 
     def _want_read(self, on: bool) -> None:
         if on and not self._reading and not self._eof:
@@ -165,6 +186,9 @@ class Pump:
             pass
         except OSError as exc:  # resets, broken pipes, TLS errors, a reset fault
             self._end(exc)
+            return
+        if self._on_heavy is not None and self._heavy_left <= 0 and not self.done:
+            self._on_heavy(self)
 
     def _adopt(self, chain: Chain | None) -> None:
         """Take up a changed chain between pieces (bytes already on their way keep theirs)."""
@@ -241,6 +265,8 @@ class Pump:
             if not self._tls_src:
                 break
         if filled:
+            if self._on_heavy is not None:
+                self._heavy_left -= filled
             if self._chain is None:
                 self._enqueue_plain(view[:filled])
             else:

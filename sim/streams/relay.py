@@ -14,7 +14,7 @@ import struct
 from collections.abc import Callable
 
 from .pipes import PipePool
-from .pump import ChainSource, CloseRequested, Pump, Stream
+from .pump import ChainSource, CloseRequested, HeavyCallback, Pump, Stream
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
 log = logging.getLogger(__name__)
@@ -41,11 +41,22 @@ class Relay:
         a_to_b: ChainSource,
         b_to_a: ChainSource,
         on_closed: Callable[[Relay], None],
+        on_heavy: Callable[[Relay], None] | None = None,
+        heavy_bytes: int = 0,
     ) -> None:
         self.sockets = (a, b)
+        self.chains = (a_to_b, b_to_a)
         self._on_closed = on_closed
         self.closed = False
-        common = {"pool": pool, "buffer": buffer, "on_end": self._pump_ended}
+        self._on_heavy = on_heavy
+        heavy: HeavyCallback | None = self._pump_heavy if on_heavy is not None else None
+        common = {
+            "pool": pool,
+            "buffer": buffer,
+            "on_end": self._pump_ended,
+            "on_heavy": heavy,
+            "heavy_bytes": heavy_bytes,
+        }
         self.pumps = (
             Pump(loop, a, b, chain=a_to_b, **common),  # type: ignore[arg-type]
             Pump(loop, b, a, chain=b_to_a, **common),  # type: ignore[arg-type]
@@ -55,6 +66,10 @@ class Relay:
         for pump in self.pumps:
             pump.start()
 
+    def _pump_heavy(self, pump: Pump) -> None:
+        if self._on_heavy is not None and not self.closed:
+            self._on_heavy(self)
+
     def _pump_ended(self, pump: Pump, error: BaseException | None) -> None:
         if isinstance(error, CloseRequested):
             self.close()
@@ -63,6 +78,19 @@ class Relay:
             self.close(reset=True)
         elif all(p.done for p in self.pumps):
             self.close()
+
+    @property
+    def at_rest(self) -> bool:
+        """Neither direction holds bytes, timers or a fault: the sockets can move."""
+        return not self.closed and all(pump.at_rest for pump in self.pumps)
+
+    def release(self) -> tuple[Stream, Stream]:
+        """Stop relaying without closing: the sockets go to whoever continues."""
+        self.closed = True
+        for pump in self.pumps:
+            pump.stop()
+        self._on_closed(self)
+        return self.sockets
 
     def close(self, reset: bool = False) -> None:
         if self.closed:
