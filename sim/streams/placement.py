@@ -3,8 +3,8 @@
 Two loops. Every connection's set-up (both access points' handshakes) and both of its
 relays start on the first, so a short connection never waits for a thread switch (on this
 2-core VM a GIL hand-over costs more than the work it hands over: with the listener side's
-relays started on the second loop the simulator spent 5.4 ms of CPU per sequential
-connection, with all on the first 4.9 ms). With a TLS WAN leg, a listener-side relay that
+relays started on the second loop the simulator spent 5.4-5.9 ms of CPU per sequential
+connection, with all on the first 4.9-5.0 ms). With a TLS WAN leg, a listener-side relay that
 has carried `HEAVY_BYTES` moves to the second loop as soon as it holds nothing in flight:
 one side encrypts while the other decrypts, and OpenSSL and the socket calls run without
 the GIL, so a bulk stream's two relays use two cores like the two endpoints' gateways of a
