@@ -23,6 +23,7 @@ applications at both ends, socat and stunnel run beside it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -141,7 +142,8 @@ class EchoServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        with conn:
+        # A relay's readiness probe connects and closes at once: not an error here.
+        with conn, contextlib.suppress(ConnectionError):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.credential is not None:
                 handshake = ServerHandshake(lookup_for(str(self.tunnel_id), self.credential))
