@@ -39,7 +39,7 @@ HIGH_WATER = 1 << 20  # queued bytes above which a shaped pump stops reading
 RESET_WAIT_STEPS = 400  # x 5 ms: how long a reset waits for the peer to take its bytes
 
 Stream = socket.socket | TlsChannel
-# What a pump reports when it has moved `HEAVY_BYTES` since its start.
+# Called after each read once a pump has moved its `heavy_bytes` (its relay may move).
 HeavyCallback = Callable[["Pump"], None]
 
 
