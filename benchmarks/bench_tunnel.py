@@ -268,20 +268,15 @@ def socat_chain(target: int, options: str = "") -> tuple[int, list[subprocess.Po
 
 def stunnel_chain(target: int, workdir: Path) -> tuple[int, list[subprocess.Popen[bytes]]]:
     """Two stunnel relays in front of `target` with mutually authenticated TLS between
-    them (certificates from one trustme CA, stunnel's default protocol, ciphers and
-    session resumption); returns the entry port."""
+    them (certificates from one trustme CA, stunnel's default protocol and ciphers);
+    returns the entry port."""
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(workdir / "ca.pem"))
     for name in ("server", "client"):
         leaf = ca.issue_cert(f"{name}.stunnel.invalid")
         leaf.private_key_and_cert_chain_pem.write_to_path(str(workdir / f"{name}.pem"))
     tls_port, entry = free_port(), free_port()
-    # TCP_NODELAY on both of each relay's sockets, as the tunnel's relays have it: without
-    # it a GSLA message or a one-byte echo waits for Nagle and delayed ACKs.
-    common = (
-        f"foreground = yes\npid =\nCAfile = {workdir}/ca.pem\nverifyChain = yes\n"
-        "socket = l:TCP_NODELAY=1\nsocket = r:TCP_NODELAY=1\n"
-    )
+    common = f"foreground = yes\npid =\nCAfile = {workdir}/ca.pem\nverifyChain = yes\n"
     confs = {
         "server": f"[relay]\naccept = 127.0.0.1:{tls_port}\nconnect = 127.0.0.1:{target}\n"
         f"cert = {workdir}/server.pem\n",
