@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import socket
 import threading
 import time
 
 import pytest
 
+from orbit_sim import Simulator
 from orbit_sim.faults.base import Fault
 from orbit_sim.faults.close_listener import CloseListener
 from orbit_sim.faults.corrupt_handshake import CorruptHandshake
 from orbit_sim.faults.latency import Latency
 from orbit_sim.faults.refuse import Refuse
+from orbit_sim.streams import StreamGateway
 from orbit_sim.streams.placement import HEAVY_BYTES, TunnelPoint
 
 from .apps import ListenerApp, gsla_connect, numbered_blocks
@@ -174,6 +177,40 @@ def test_an_idle_spare_is_dropped_after_the_handshake_timeout(tls_streams: Strea
     rig = tls_streams.tunnel(ListenerApp())
     wait_for_spare(tls_streams, rig)
     wait_for_spare(tls_streams, rig, held=False)
+    # The listener access point's side of it ended too: no set-up waits for a preamble.
+    wan_point = tls_streams.gateway.wan_point(rig.tunnel.listener_ap_id)
+    near = tls_streams.gateway.placement.near.thread
+    deadline = time.monotonic() + 10
+    while near.run(lambda: len(wan_point.tasks)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert near.run(lambda: len(wan_point.tasks)) == 0
     with gsla_connect(rig.address, rig.id, rig.initiator) as sock:
         sock.sendall(b"x")
         assert sock.recv(1) == b"x"
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_shutting_down_the_gateway_closes_every_socket_spares_included() -> None:
+    before = open_fds()
+    gateway = StreamGateway(wan_tls=True)
+    sim = Simulator("virtual", gateway=gateway)
+    gateway.bind(sim)
+    world = StreamWorld(sim, gateway)
+    try:
+        rig = world.tunnel(ListenerApp())
+        wait_for_spare(world, rig)
+        with gsla_connect(rig.address, rig.id, rig.initiator) as sock:
+            sock.sendall(b"x")
+            assert sock.recv(1) == b"x"
+        wait_for_spare(world, rig)
+    finally:
+        world.close()
+        sim.close()
+        gateway.shutdown()
+    deadline = time.monotonic() + 10
+    while (left := open_fds() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in left if fd}
