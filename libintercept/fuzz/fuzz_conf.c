@@ -76,13 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size >= GSI_CONF_MAX_FILE)
         return 0;
-    /* Exactly the input and a NUL: gsi_conf_parse_text reads its last line with strlen (its
-     * callers all end the text with one); ASan sees any read past that. */
+    /* Exactly the input and the one byte gsi_conf_parse_text ends the last line with;
+     * ASan sees any access past that. */
     char *text = malloc(size + 1);
     if (text == NULL)
         return 0;
     memcpy(text, data, size);
-    text[size] = '\0';
     gsi_conf conf, from_file;
     int error = gsi_conf_from_text(text, size, "fuzz input", &conf);
     free(text);

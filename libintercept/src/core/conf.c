@@ -86,6 +86,7 @@ int gsi_conf_parse_text(char *text, size_t len, const char *source, gsi_conf_vis
         GSI_WARN("%s is garbled: it holds a NUL byte", source);
         return EINVAL;
     }
+    text[len] = '\0'; /* ends the last line, which may have no newline */
     int line_no = 0;
     for (char *line = text; line < text + len;) {
         char *next = memchr(line, '\n', (size_t)(text + len - line));

@@ -53,12 +53,13 @@ typedef void (*gsi_conf_visit)(void *ctx, const char *key, const char *value);
 int gsi_conf_read(const char *path, gsi_conf_visit visit, void *ctx);
 
 /* Splits `text` (`len` bytes, modified in place) into key=value lines for `visit`; 0, or
- * EINVAL when a line is not key=value or the text holds a NUL byte. `source` names the
+ * EINVAL when a line is not key=value or the text holds a NUL byte. `text` must have room
+ * for `len` + 1 bytes: the last line is ended with a NUL at text[len]. `source` names the
  * text in debug lines. */
 int gsi_conf_parse_text(char *text, size_t len, const char *source, gsi_conf_visit visit,
                         void *ctx);
 
-/* Fills `out` from conf text; 0 or EINVAL (garbled: not key=value, unknown role, bad
+/* Fills `out` from conf text (`len` bytes in a buffer of `len` + 1); 0 or EINVAL (garbled: not key=value, unknown role, bad
  * lankey_id, a value too long). */
 int gsi_conf_from_text(char *text, size_t len, const char *source, gsi_conf *out);
 
