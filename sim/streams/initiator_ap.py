@@ -1,8 +1,9 @@
 """The initiator access point: arrow 1 in (GSLA as server), arrow 2 out (the WAN leg).
 
 It accepts on the tunnel's port and runs GSLA with `orbit_globus.lan.ServerHandshake`.
-Arrow 2 is a spare from `wan_pool.py` (TCP and TLS already done), or, with none at hand or
-a handshake fault on leg 2, opened while arrow 1 authenticates. Arrow 2 carries nothing
+Arrow 2 is an idle connection from `wan_pool.py` (TCP and TLS already done: a finished
+tunnel connection's, or a spare), or, with none at hand or a handshake fault on leg 2,
+opened while arrow 1 authenticates. Arrow 2 carries nothing
 until arrow 1 is authenticated, and only then does it send the preamble that names the
 tunnel.
 """
@@ -13,6 +14,7 @@ import asyncio
 import logging
 import socket
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from orbit_globus.lan import Status, lookup_for
@@ -94,7 +96,8 @@ class InitiatorAccessPoint:
             owned.append(wan)
             # Only now does the listener side learn which tunnel: arrow 1 is authenticated.
             await send_all(loop, wan, self._preamble(point, faults))
-            gateway.placement.initiator_relay(point, app, wan, faults)
+            reuse = self._reuse(sides) if isinstance(wan, TlsChannel) else None
+            gateway.placement.initiator_relay(point, app, wan, faults, reuse)
             owned.clear()
             self.pool.refill(sides)
         except gateway.SETUP_FAILURES as exc:
@@ -104,6 +107,11 @@ class InitiatorAccessPoint:
                 close_socket(sock, reset=True)
             if not claimed:
                 _discard_wan(wan_task)
+
+    def _reuse(self, sides: TunnelSides) -> Callable[[TlsChannel], None]:
+        """For the initiator-side relay: a WAN connection whose stream ended cleanly goes
+        back to the pool."""
+        return lambda channel: self.pool.put(sides, channel)
 
     def _wan_for(self, point: TunnelPoint, faults: ConnectionFaults) -> asyncio.Future[Stream]:
         """Arrow 2: the pair's spare, unless a fault acts on this connection's WAN handshake

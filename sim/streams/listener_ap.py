@@ -24,7 +24,7 @@ from .wan import PREAMBLE_SIZE, Stream, open_tcp, recv_exactly, tls_handshake
 
 if TYPE_CHECKING:
     from .gateway import StreamGateway
-    from .placement import WanPoint
+    from .placement import Reuse, WanPoint
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +36,45 @@ class ListenerAccessPoint:
         self.gateway = gateway
 
     async def serve(self, wan_point: WanPoint, wan: socket.socket) -> None:
-        """One WAN connection on the access point's port."""
+        """One WAN connection on the access point's port: its TLS handshake, then its
+        first tunnel connection."""
+        gateway = self.gateway
+        if gateway.tls is None:
+            await self.serve_stream(wan_point, wan)
+            return
+        ctx = gateway.tls.server_context(wan_point.access_point_id)
+        channel = TlsChannel(wan, ctx, server_side=True, scratch=gateway.placement.near.scratch)
+        try:
+            async with asyncio.timeout(gateway.handshake_timeout):
+                await tls_handshake(gateway.placement.near.loop, channel)
+        except gateway.SETUP_FAILURES as exc:
+            log.debug("listener access point handshake ended: %s", type(exc).__name__)
+            close_socket(channel, reset=True)
+            return
+        await self.serve_stream(wan_point, channel)
+
+    def reuse(self, wan_point: WanPoint) -> Reuse:
+        """For the listener-side relay: a WAN connection whose stream ended cleanly waits
+        for the next tunnel connection's preamble, back on the first loop."""
+        near = self.gateway.placement.near
+
+        def wait_for_next(channel: TlsChannel) -> None:
+            def on_first_loop() -> None:
+                channel.next_stream()
+                channel.scratch = near.scratch
+                near.spawn(wan_point, self.serve_stream(wan_point, channel))
+
+            near.thread.call(on_first_loop)
+
+        return wait_for_next
+
+    async def serve_stream(self, wan_point: WanPoint, wan: Stream) -> None:
+        """One tunnel connection over a WAN connection, from its preamble to its relay."""
         gateway = self.gateway
         assert gateway.backend is not None
         backend, loop = gateway.backend, gateway.placement.near.loop
         owned: list[Stream] = [wan]
         try:
-            if gateway.tls is not None:
-                ctx = gateway.tls.server_context(wan_point.access_point_id)
-                scratch = gateway.placement.near.scratch
-                wan = TlsChannel(wan, ctx, server_side=True, scratch=scratch)
-                owned[0] = wan
-                async with asyncio.timeout(gateway.handshake_timeout):
-                    await tls_handshake(loop, wan)
             # The initiator names the tunnel once its application is authenticated.
             async with asyncio.timeout(2 * gateway.handshake_timeout):
                 preamble = await recv_exactly(loop, wan, PREAMBLE_SIZE)
@@ -85,7 +111,8 @@ class ListenerAccessPoint:
                     )
             if point.closed or wan_point.listener.paused:
                 return
-            gateway.placement.listener_relay(point, wan_point, wan, owned[1], faults)
+            reuse = self.reuse(wan_point) if isinstance(wan, TlsChannel) else None
+            gateway.placement.listener_relay(point, wan_point, wan, owned[1], faults, reuse)
             owned.clear()
         except gateway.SETUP_FAILURES as exc:
             log.debug("listener access point set-up ended: %s", type(exc).__name__)

@@ -40,6 +40,8 @@ LISTENER_LEGS = ((2, 3), (3,))
 HEAVY_BYTES = 4 << 20
 
 Chains = tuple[ChainSource, ChainSource]
+# Takes a WAN connection for the next tunnel connection (called on the relay's loop).
+Reuse = Callable[[TlsChannel], None]
 
 
 def chains_for(faults: ConnectionFaults, legs: tuple[tuple[int, ...], tuple[int, ...]]) -> Chains:
@@ -112,6 +114,7 @@ class LoopSide:
         chains: Chains,
         owners: tuple[Members, ...],
         on_heavy: Callable[[Relay], None] | None = None,
+        on_reusable: Reuse | None = None,
     ) -> None:
         """On this loop: relay between `a` (upstream side) and `b`."""
 
@@ -130,6 +133,7 @@ class LoopSide:
             on_closed=forget,
             on_heavy=on_heavy,
             heavy_bytes=HEAVY_BYTES if on_heavy is not None else 0,
+            on_reusable=on_reusable,
         )
         for owner in owners:
             owner.relays.add(relay)
@@ -150,10 +154,16 @@ class Placement:
         self.far = LoopSide("orbit-sim-listener-aps")
 
     def initiator_relay(
-        self, point: TunnelPoint, app: Stream, wan: Stream, faults: ConnectionFaults
+        self,
+        point: TunnelPoint,
+        app: Stream,
+        wan: Stream,
+        faults: ConnectionFaults,
+        on_reusable: Reuse | None = None,
     ) -> None:
         """On the first loop, where the initiator's set-up ran."""
-        self.near.start_relay(app, wan, chains_for(faults, INITIATOR_LEGS), (point,))
+        chains = chains_for(faults, INITIATOR_LEGS)
+        self.near.start_relay(app, wan, chains, (point,), on_reusable=on_reusable)
 
     def listener_relay(
         self,
@@ -162,6 +172,7 @@ class Placement:
         wan: Stream,
         lan_leg: Stream,
         faults: ConnectionFaults,
+        on_reusable: Reuse | None = None,
     ) -> None:
         """On the first loop, where the listener's set-up ran; with a TLS WAN leg it moves
         to the second once heavy (best single stream with TLS: 0.85 GB/s on two loops,
@@ -174,7 +185,8 @@ class Placement:
                 self._move_far(relay, point, wan_point)
 
         chains = chains_for(faults, LISTENER_LEGS)
-        self.near.start_relay(wan, lan_leg, chains, (point, wan_point), on_heavy)
+        owners = (point, wan_point)
+        self.near.start_relay(wan, lan_leg, chains, owners, on_heavy, on_reusable)
 
     def _move_far(self, relay: Relay, point: TunnelPoint, wan_point: WanPoint) -> None:
         """On the first loop: hand a heavy relay's sockets (and its fault chains, which
@@ -182,7 +194,7 @@ class Placement:
         read asks again)."""
         if not relay.at_rest:
             return
-        chains = relay.chains
+        chains, on_reusable = relay.chains, relay.on_reusable
         wan, lan_leg = relay.release()
         if isinstance(wan, TlsChannel):
             wan.scratch = self.far.scratch  # from now on it reads on the second loop's thread
@@ -192,7 +204,8 @@ class Placement:
                 close_socket(wan, reset=True)
                 close_socket(lan_leg, reset=True)
                 return
-            self.far.start_relay(wan, lan_leg, chains, (point.far, wan_point.far))
+            owners = (point.far, wan_point.far)
+            self.far.start_relay(wan, lan_leg, chains, owners, on_reusable=on_reusable)
 
         self.far.thread.call(start)
 

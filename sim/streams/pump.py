@@ -387,4 +387,7 @@ class Pump:
                 return
             with contextlib.suppress(OSError):  # a peer already gone needs no FIN
                 self.dst.shutdown(socket.SHUT_WR)
+            if self._blocked():  # a TLS end-of-stream frame waits for room: end after it
+                self._want_write(True)
+                return
             self._end(None)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from .pipes import PipePool
 from .pump import ChainSource, CloseRequested, HeavyCallback, Pump, Stream
+from .tlsio import TlsChannel
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
 log = logging.getLogger(__name__)
@@ -43,8 +44,11 @@ class Relay:
         on_closed: Callable[[Relay], None],
         on_heavy: Callable[[Relay], None] | None = None,
         heavy_bytes: int = 0,
+        on_reusable: Callable[[TlsChannel], None] | None = None,
     ) -> None:
         self.sockets = (a, b)
+        # Takes a WAN connection whose stream ended cleanly both ways, instead of closing it.
+        self.on_reusable = on_reusable
         self.chains = (a_to_b, b_to_a)
         self._on_closed = on_closed
         self.closed = False
@@ -99,5 +103,12 @@ class Relay:
         for pump in self.pumps:
             pump.stop()
         for sock in self.sockets:
-            close_socket(sock, reset)
+            if not reset and self.on_reusable is not None and _reusable(sock):
+                self.on_reusable(sock)  # type: ignore[arg-type]
+            else:
+                close_socket(sock, reset)
         self._on_closed(self)
+
+
+def _reusable(sock: Stream) -> bool:
+    return isinstance(sock, TlsChannel) and sock.reusable

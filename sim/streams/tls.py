@@ -16,10 +16,13 @@ a full handshake waits for its session ticket (`wan.receive_ticket`, at once und
 where the ticket is part of the handshake), so switching is the one line in `_context`.
 Renegotiation is off.
 
-A half-close travels as a TCP FIN under the TLS stream: Python's ssl module cannot send
-close_notify and keep reading, so both sides accept an EOF without close_notify (an
-OpenSSL 3 peer otherwise answers it with a decode_error alert, which breaks the other
-direction). The leg is mutually authenticated loopback between our own access points.
+A half-close travels as an end-of-stream frame inside the TLS stream (`tlsio.py`), so a
+cleanly ended connection can carry the next tunnel connection. When the TCP connection
+itself ends (a spare that expired, an access point that went away), it ends without
+close_notify: Python's ssl module cannot send close_notify and keep reading, so both sides
+accept an EOF without it (an OpenSSL 3 peer otherwise answers it with a decode_error alert,
+which breaks the other direction). The leg is mutually authenticated loopback between our
+own access points.
 """
 
 from __future__ import annotations

@@ -5,14 +5,25 @@ writes each record with one. Here ciphertext moves in large batches: one recv() 
 many records to OpenSSL, and one send() carries everything a write() encrypted. The
 channel looks like a socket to the pumps: `recv_into`, `send`, `fileno`, and
 BlockingIOError when the socket has nothing to give or no room.
+
+Inside the TLS stream, bytes travel in frames: a 4-byte big-endian length, then that many
+bytes; a frame of length 0 ends the stream in that direction. So the end of one tunnel
+connection's stream is not the end of the TLS connection: once both directions have ended
+this way, the connection can carry the next tunnel connection (`reusable`), and the access
+points skip a TLS handshake. One frame per `send()`, so the framing costs one small record
+per relay write (up to 256 KiB).
 """
 
 from __future__ import annotations
 
 import socket
 import ssl
+import struct
 
 RAW_READ = 256 * 1024
+FRAME_HEADER = struct.Struct("!I")
+# Up to this size, header and bytes go to OpenSSL in one write (one record).
+SMALL_FRAME = 16 * 1024
 
 
 class TlsChannel:
@@ -40,6 +51,12 @@ class TlsChannel:
         # Ciphertext the socket had no room for; a view, so taking part of it copies nothing.
         self._unsent = memoryview(b"")
         self._eof = False
+        # Framing: what is left of the inbound frame, and a header read in pieces.
+        self._frame_left = 0
+        self._header = bytearray(FRAME_HEADER.size)
+        self._header_got = 0
+        self.ended_in = False  # the peer's end-of-stream frame arrived
+        self.ended_out = False  # ours went to OpenSSL
 
     # -- socket look-alike -------------------------------------------------------------------
 
@@ -53,7 +70,11 @@ class TlsChannel:
         self.sock.setsockopt(level, option, value)
 
     def shutdown(self, how: int) -> None:
-        self.sock.shutdown(how)
+        """Ending the stream for writing sends the end-of-stream frame, not a FIN."""
+        if how == socket.SHUT_WR:
+            self.end_stream()
+        else:
+            self.sock.shutdown(how)
 
     def close(self) -> None:
         self.sock.close()
@@ -69,7 +90,26 @@ class TlsChannel:
     # -- data ----------------------------------------------------------------------------------
 
     def recv_into(self, view: memoryview | bytearray) -> int:
-        """Up to one record of plaintext; 0 at the end of the stream."""
+        """Up to one record of the stream's bytes; 0 at the end of the stream (the peer's
+        end-of-stream frame, or the connection's end)."""
+        while not self._frame_left:
+            if self.ended_in:
+                return 0
+            header = memoryview(self._header)[self._header_got :]
+            got = self._read(header)
+            if not got:
+                return 0
+            self._header_got += got
+            if self._header_got == FRAME_HEADER.size:
+                self._header_got = 0
+                (self._frame_left,) = FRAME_HEADER.unpack(self._header)
+                self.ended_in = not self._frame_left
+        got = self._read(memoryview(view)[: self._frame_left])
+        self._frame_left -= got
+        return got
+
+    def _read(self, view: memoryview) -> int:
+        """Plaintext from OpenSSL, feeding it from the socket; 0 when the connection ends."""
         while True:
             try:
                 return self.tls.read(len(view), view)
@@ -85,13 +125,45 @@ class TlsChannel:
         return bytes(buf[: self.recv_into(buf)])
 
     def send(self, data: bytes | memoryview) -> int:
-        """Encrypt all of `data`; BlockingIOError (nothing taken) while older bytes wait."""
+        """Encrypt all of `data` as one frame; BlockingIOError (nothing taken) while older
+        bytes wait."""
         if self._unsent and not self.flush():
             raise BlockingIOError("earlier ciphertext still waits for room")
-        self.tls.write(data)
+        if not data:
+            return 0
+        header = FRAME_HEADER.pack(len(data))
+        if len(data) <= SMALL_FRAME:
+            self.tls.write(header + bytes(data))
+        else:
+            self.tls.write(header)
+            self.tls.write(data)
         self.take_ciphertext()
         self.flush()
         return len(data)
+
+    def end_stream(self) -> None:
+        """Our end-of-stream frame; the connection stays open for the next stream."""
+        if not self.ended_out:
+            self.ended_out = True
+            self.tls.write(FRAME_HEADER.pack(0))
+            self.take_ciphertext()
+            self.flush()
+
+    @property
+    def reusable(self) -> bool:
+        """Both directions ended with their frames, nothing is left to send, and the peer
+        has not closed: the next tunnel connection can use this one. (Bytes may already
+        wait: at the listener access point, the next stream's preamble.)"""
+        return self.ended_in and self.ended_out and not self._unsent and not self._eof
+
+    @property
+    def holds_unread(self) -> bool:
+        """Bytes already read from the socket that nobody has taken yet."""
+        return bool(self._incoming.pending or self.tls.pending() or self._frame_left)
+
+    def next_stream(self) -> None:
+        """Start over for the next tunnel connection (after `reusable`)."""
+        self.ended_in = self.ended_out = False
 
     @property
     def backlog(self) -> int:

@@ -1,6 +1,8 @@
 """The WAN leg (arrow 2) between the access points: TCP, mutually authenticated TLS by
 default, plain TCP for speed tests. The first 16 bytes the initiator sends name the
-tunnel (its UUID's raw bytes); after them the leg carries the application's bytes."""
+tunnel (its UUID's raw bytes); after them the leg carries the application's bytes. Over
+TLS, bytes travel in frames and each direction ends with an end-of-stream frame, after
+which the connection can carry the next tunnel connection (`tlsio.py`)."""
 
 from __future__ import annotations
 
