@@ -1,6 +1,6 @@
 """Tunnel figures in one run, each beside a reference measured in the same run.
 
-    .venv/bin/python benchmarks/bench_tunnel.py [--seconds 3] [--runs 3] [--connections 1000]
+    .venv/bin/python benchmarks/bench_tunnel.py [--seconds 3] [--runs 5] [--connections 1000]
 
 - single-stream throughput (iperf3, one TCP stream) through a tunnel with a TLS WAN leg vs
   two stunnel relays with mutually authenticated TLS between them (the same job done by a
@@ -394,7 +394,7 @@ def measure_throughput(seconds: float, runs: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one iperf3 run")
-    parser.add_argument("--runs", type=int, default=3, help="throughput rounds (best kept)")
+    parser.add_argument("--runs", type=int, default=5, help="throughput rounds (best kept)")
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--serve", choices=["tls", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--no-lan-auth", action="store_true", help=argparse.SUPPRESS)
