@@ -86,6 +86,11 @@ class StreamGateway:
         self.placement.near.thread.call(self._poll_faults)
 
     @property
+    def closed(self) -> bool:
+        """Shutting down or shut down: nothing new starts."""
+        return self._closed
+
+    @property
     def wan_tls(self) -> bool:
         return self.tls is not None
 

@@ -47,24 +47,33 @@ class ListenerAccessPoint:
         try:
             async with asyncio.timeout(gateway.handshake_timeout):
                 await tls_handshake(gateway.placement.near.loop, channel)
-        except gateway.SETUP_FAILURES as exc:
-            log.debug("listener access point handshake ended: %s", type(exc).__name__)
+        except BaseException as exc:  # cancelled too: the socket is ours to close
             close_socket(channel, reset=True)
+            if not isinstance(exc, gateway.SETUP_FAILURES):
+                raise
+            log.debug("listener access point handshake ended: %s", type(exc).__name__)
             return
         await self.serve_stream(wan_point, channel)
 
     def reuse(self, wan_point: WanPoint) -> Reuse:
         """For the listener-side relay: a WAN connection whose stream ended cleanly waits
         for the next tunnel connection's preamble, back on the first loop."""
-        near = self.gateway.placement.near
+        gateway = self.gateway
+        near = gateway.placement.near
 
         def wait_for_next(channel: TlsChannel) -> None:
             def on_first_loop() -> None:
+                if gateway.closed:
+                    close_socket(channel)
+                    return
                 channel.next_stream()
                 channel.scratch = near.scratch
                 near.spawn(wan_point, self.serve_stream(wan_point, channel))
 
-            near.thread.call(on_first_loop)
+            try:
+                near.thread.call(on_first_loop)
+            except RuntimeError:  # the first loop is already closed: shutting down
+                close_socket(channel)
 
         return wait_for_next
 

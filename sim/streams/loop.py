@@ -32,11 +32,15 @@ class LoopThread:
         try:
             self.loop.run_forever()
         finally:
-            # Let unfinished set-ups run their cleanup (closing their sockets) before closing.
-            pending = asyncio.all_tasks(self.loop)
-            for task in pending:
-                task.cancel()
-            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # Let unfinished set-ups run their cleanup (closing their sockets) before closing;
+            # a callback queued during shutdown may start one more, so look again.
+            for _ in range(3):
+                pending = asyncio.all_tasks(self.loop)
+                if not pending:
+                    break
+                for task in pending:
+                    task.cancel()
+                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
 

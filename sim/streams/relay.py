@@ -81,7 +81,7 @@ class Relay:
             log.debug("relay reset after %s", type(error).__name__)
             self.close(reset=True)
         elif all(p.done for p in self.pumps):
-            self.close()
+            self.close(reuse=True)
 
     @property
     def at_rest(self) -> bool:
@@ -96,14 +96,16 @@ class Relay:
         self._on_closed(self)
         return self.sockets
 
-    def close(self, reset: bool = False) -> None:
+    def close(self, reset: bool = False, reuse: bool = False) -> None:
+        """Close both sockets; with `reuse` (both directions ended on their own), a WAN
+        connection that can carry the next stream goes to `on_reusable` instead."""
         if self.closed:
             return
         self.closed = True
         for pump in self.pumps:
             pump.stop()
         for sock in self.sockets:
-            if not reset and self.on_reusable is not None and _reusable(sock):
+            if reuse and self.on_reusable is not None and _reusable(sock):
                 self.on_reusable(sock)  # type: ignore[arg-type]
             else:
                 close_socket(sock, reset)

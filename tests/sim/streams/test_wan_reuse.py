@@ -145,10 +145,10 @@ def test_connections_at_once_then_one_after_another(tls_streams: StreamWorld, co
     # Idle connections are kept up to the pool's bound, the rest closed.
     wait_until(lambda: idle(tls_streams, rig) >= 1)
     assert idle(tls_streams, rig) <= 16
-    handshakes = count.handshakes
+    handshakes = count.handshakes  # a spare may still be on its way
     for _ in range(5):
         assert exchange(rig, b"calm") == b"calm"
-    assert count.handshakes == handshakes
+    assert count.handshakes <= handshakes + 1
 
 
 def test_the_listener_closing_first_still_ends_cleanly_and_reuses(
@@ -170,5 +170,8 @@ def test_the_listener_closing_first_still_ends_cleanly_and_reuses(
             assert got == b"bye"
             sock.sendall(b"late words")  # the other direction is still open
             sock.shutdown(socket.SHUT_WR)
-    wait_until(lambda: rig.app.accepted == 4)
+        # This client's end of stream comes last: the connection goes back beside the spare
+        # a moment after the client has gone.
+        wait_until(lambda: idle(tls_streams, rig) >= 2)
+    assert rig.app.accepted == 4
     assert count.handshakes <= 2
