@@ -1,0 +1,47 @@
+"""benchmarks/compare_revisions.py still runs end to end against a revision of this
+repository, and leaves no worktree behind (a smoke run; no timing checked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def worktrees() -> list[str]:
+    listing = subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "list", "--porcelain"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line for line in listing.stdout.splitlines() if line.startswith("worktree ")]
+
+
+def test_compare_revisions_prints_both_and_cleans_up() -> None:
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    before = worktrees()
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "compare_revisions.py"),
+            "HEAD",
+            "--connections",
+            "5",
+            "--rounds",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.split("alternated rounds", 1)[1].splitlines()[1:]
+    assert [line.split()[0] for line in summary] == ["working", "HEAD"]
+    assert worktrees() == before
