@@ -29,7 +29,7 @@ from orbit_globus.streams.conf import TunnelConf
 from orbit_sim.control import SimControl
 from orbit_sim.control.client import SimControlError
 
-from .served.checks import text_error
+from .served.checks import services_down_env, text_error
 from .server import GLOBUS_STREAMS, LAUNCHER, Host, control_client, virtual_clock_server
 
 sim_env = pytest.fixture(scope="module", name="sim_env")(virtual_clock_server)
@@ -358,13 +358,7 @@ def test_transfer_503_that_persists_is_one_line(listener, tunnel, control):
 
 
 def test_simulator_down(listener, tunnel):
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    env = listener.env(
-        GLOBUS_SDK_SERVICE_URL_TRANSFER=f"{dead}/transfer/",
-        GLOBUS_SDK_SERVICE_URL_AUTH=f"{dead}/auth/",
-    )
+    env, dead = services_down_env(listener)
     line = text_error(listener.run("tunnel", "show", tunnel, env=env))
     assert "cannot reach" in line and dead in line
 

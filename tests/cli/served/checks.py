@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -51,3 +52,16 @@ def text_error(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("globus-streams: error: ")
     return lines[0]
+
+
+def services_down_env(host: Host) -> tuple[dict[str, str], str]:
+    """`host`'s environment with Auth and Transfer at a loopback port nobody listens on,
+    and that dead URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = host.env(
+        GLOBUS_SDK_SERVICE_URL_TRANSFER=f"{dead}/transfer/",
+        GLOBUS_SDK_SERVICE_URL_AUTH=f"{dead}/auth/",
+    )
+    return env, dead

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
 
 from orbit_globus.streams.errors import ExitCode
 
-from .checks import json_error, make_host, text_error
+from .checks import json_error, make_host, services_down_env, text_error
 
 UNKNOWN = str(uuid.UUID(int=12345))
 
@@ -96,13 +95,7 @@ def test_no_credentials_at_all_is_a_login_failure(listener):
 
 
 def test_network_down_is_3(listener):
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    env = listener.env(
-        GLOBUS_SDK_SERVICE_URL_TRANSFER=f"{dead}/transfer/",
-        GLOBUS_SDK_SERVICE_URL_AUTH=f"{dead}/auth/",
-    )
+    env, _ = services_down_env(listener)
     result = listener.run("tunnel", "list", env=env)
     assert result.returncode == ExitCode.UNREACHABLE
     assert "cannot reach" in text_error(result)
