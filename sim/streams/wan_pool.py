@@ -74,7 +74,7 @@ class WanPool:
         self._opening: dict[Pair, asyncio.Task[None]] = {}
         self._closed = False
 
-    def holds(self, sides: TunnelSides) -> int:
+    def idle_count(self, sides: TunnelSides) -> int:
         """How many idle connections the pair has."""
         return len(self._spares.get(_pair(sides), ()))
 

@@ -121,7 +121,7 @@ def holds_spare(world: StreamWorld, rig: TunnelRig) -> bool:
     point = world.gateway.tunnel_point(rig.id)
     assert point is not None
     pool = world.gateway.initiator.pool
-    return world.gateway.placement.near.thread.run(lambda: pool.holds(point.sides))
+    return world.gateway.placement.near.thread.run(lambda: pool.idle_count(point.sides)) > 0
 
 
 def wait_for_spare(world: StreamWorld, rig: TunnelRig, held: bool = True) -> None:

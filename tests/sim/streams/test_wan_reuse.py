@@ -61,7 +61,7 @@ def idle(world: StreamWorld, rig: TunnelRig) -> int:
     point = world.gateway.tunnel_point(rig.id)
     assert point is not None
     pool = world.gateway.initiator.pool
-    return world.gateway.placement.near.thread.run(lambda: pool.holds(point.sides))
+    return world.gateway.placement.near.thread.run(lambda: pool.idle_count(point.sides))
 
 
 def test_one_tls_connection_carries_tunnel_connections_one_after_another(
