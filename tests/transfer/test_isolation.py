@@ -62,6 +62,13 @@ def test_sessions_follow_radical_orbits_lifetime_policy(simenv, runtime):
     token = simenv.user_tokens()["access_token"]
     client = runtime.get_plugin(ENDPOINT, "globus", access_token=token, lifetime="ttl", ttl=0.5)
     time.sleep(1.0)  # idle past its ttl
-    with pytest.raises(NotFoundError) as caught:
-        client.ls(simenv.tutorial_1, GODATA)
-    assert (caught.value.status_code, caught.value.code) == (410, "SessionExpired")
+    # radical.orbit answers 410 when a call finds its session expired, and 404 once its
+    # 5-second sweep (whose phase this session-scoped endpoint does not let us choose) has
+    # dropped it first; either way the session is gone for good.
+    answers = []
+    for _ in range(2):
+        with pytest.raises(NotFoundError) as caught:
+            client.ls(simenv.tutorial_1, GODATA)
+        answers.append((caught.value.status_code, caught.value.code))
+    assert answers[0] in {(410, "SessionExpired"), (404, "SessionNotFound")}
+    assert answers[1] == (404, "SessionNotFound")
