@@ -10,8 +10,9 @@ Each target links the whole core (every src/core/*.c, less a file the target com
 itself with `#include "../src/core/X.c"`) with Debian's clang under libFuzzer, ASan and
 UBSan (float-cast-overflow on, halt on the first error). The committed seeds are in
 corpus/<target>/; inputs found while fuzzing go to build/fuzz/found/<target>/ and crashes to
-build/fuzz/crashes/. Exit status: 0 when every target ran clean, 1 on a crash or a failed
-build, 2 when clang or libFuzzer is missing (scripts/install.sh installs them).
+build/fuzz/crashes/. Targets fuzz side by side, one per core. Exit status: 0 when every
+target ran clean, 1 on a crash or a failed build, 2 when clang or libFuzzer is missing
+(scripts/install.sh installs them).
 """
 
 from __future__ import annotations
@@ -216,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("run", "ci"):
         # a target whose seeds already crash has nothing more to tell in this run
         clean = [t for t in chosen if not any(o.crashed and o.target == t for o in outcomes)]
-        runs = [fuzz(t, args.seconds) for t in clean]
+        # one libFuzzer process per core at a time: each target keeps its whole time
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            runs = list(pool.map(lambda t: fuzz(t, args.seconds), clean))
         print_table(runs)
         outcomes += runs
     for o in outcomes:

@@ -39,7 +39,10 @@ def test_fails_with_a_listener_running(streams_tunnel):
 
 def test_interrupted_with_a_listener_running(streams_tunnel_shared):
     start_listener(streams_tunnel_shared, "interrupted")
-    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the terminal
+    # Ctrl-C in the terminal; Python ignores SIGINT when started with it ignored (by a
+    # shell's background job), where a terminal's would not.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.kill(os.getpid(), signal.SIGINT)
     time.sleep(30)
 """
 
