@@ -3,6 +3,7 @@ repository, and leaves no worktree behind (a smoke run; no timing checked)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,12 @@ def worktrees() -> list[str]:
     return [line for line in listing.stdout.splitlines() if line.startswith("worktree ")]
 
 
-def test_compare_revisions_prints_both_and_cleans_up() -> None:
+def test_compare_revisions_prints_both_and_cleans_up(tmp_path: Path) -> None:
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    before = worktrees()
+    # Its worktrees go under this test's own TMPDIR: another run of this test (another
+    # Python's leg, side by side) adds and removes its own elsewhere.
+    ours = str(tmp_path.resolve())
     result = subprocess.run(
         [
             sys.executable,
@@ -40,8 +43,9 @@ def test_compare_revisions_prints_both_and_cleans_up() -> None:
         text=True,
         timeout=240,
         check=False,
+        env={**os.environ, "TMPDIR": ours},
     )
     assert result.returncode == 0, result.stderr
     summary = result.stdout.split("alternated rounds", 1)[1].splitlines()[1:]
     assert [line.split()[0] for line in summary] == ["working", "HEAD"]
-    assert worktrees() == before
+    assert [tree for tree in worktrees() if ours in tree] == []
