@@ -3,8 +3,8 @@
 # pyenv or the system provides; a version that is not installed is reported and skipped.
 # The main interpreter runs the whole suite in .ci/run; these legs re-run what depends on
 # the Python version (CLI, protocol, simulator, plugin), each in its own .venv-X.Y.
-# The legs run side by side: much of a leg's time is spent waiting on its subprocesses,
-# which the other leg's tests fill.
+# The legs run side by side: much of a leg's time is spent waiting on its subprocesses
+# and installs, which the other leg fills.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,10 @@ find_python() {
   return 1
 }
 
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 versions=()
+pids=()
 for v in ${@:-3.12 3.13}; do
   if ! python=$(find_python "$v"); then
     echo "python-matrix: Python $v not found, skipped"
@@ -25,17 +28,12 @@ for v in ${@:-3.12 3.13}; do
   fi
   echo "python-matrix: installing Python $v ($python)"
   PYTHON=$python VENV=.venv-$v bash scripts/install.sh >/dev/null
-  versions+=("$v")
-done
-
-logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
-pids=()
-for v in "${versions[@]}"; do
-  # the 1,000-connection volume test exercises the relay, not the interpreter: main leg only
+  # Its tests start at once, beside the next version's install.
+  # The 1,000-connection volume test exercises the relay, not the interpreter: main leg only.
   ".venv-$v/bin/pytest" -n 2 -q -p no:cacheprovider \
     tests/lan tests/cli tests/streams tests/sim tests/transfer \
     --ignore=tests/sim/streams/test_volume.py >"$logs/$v" 2>&1 &
+  versions+=("$v")
   pids+=($!)
 done
 status=0
