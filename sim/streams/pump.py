@@ -31,7 +31,10 @@ from .pipes import Pipe, PipePool
 from .tlsio import TlsChannel
 
 SPLICE_FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
-READ_SIZE = 256 * 1024
+# Bytes per read on the copying (TLS) path. Each read costs a wake-up, a frame and a send
+# whatever its size: TLS single stream, alternated rounds in one run, 512 KiB moved 544 MB/s
+# at 2.97 CPU-s/GiB, 256 KiB 506 MB/s at 3.27, 64 KiB 375 MB/s at 4.27.
+READ_SIZE = 512 * 1024
 SPLICE_ROUNDS = 8
 COPY_ROUNDS = 4
 RECORD_ROOM = 16 * 1024 + 256  # a whole TLS record's plaintext fits

@@ -11,7 +11,7 @@ bytes; a frame of length 0 ends the stream in that direction. So the end of one 
 connection's stream is not the end of the TLS connection: once both directions have ended
 this way, the connection can carry the next tunnel connection (`reusable`), and the access
 points skip a TLS handshake. One frame per `send()`, so the framing costs one small record
-per relay write (up to 256 KiB).
+per relay write (up to 512 KiB).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import socket
 import ssl
 import struct
 
-RAW_READ = 256 * 1024
+RAW_READ = 512 * 1024  # ciphertext per recv(): a relay write's frame, records included
 FRAME_HEADER = struct.Struct("!I")
 # Up to this size, header and bytes go to OpenSSL in one write (one record).
 SMALL_FRAME = 16 * 1024
