@@ -192,6 +192,29 @@ def numbered_blocks(total: int, block: int = 1 << 20, seed: bytes = b"orbit") ->
         yield bytes(base)
 
 
+def echo_through(sock: socket.socket, total: int, end: bool = False) -> tuple[bytes, bytes]:
+    """Send `total` bytes and read the echo at the same time: (sent, received) SHA-256.
+    With `end`, half-close after sending and read up to the echo's end of stream."""
+    sent, received = hashlib.sha256(), hashlib.sha256()
+
+    def send() -> None:
+        for block in numbered_blocks(total, block=256 * 1024):
+            sent.update(block)
+            sock.sendall(block)
+        if end:
+            sock.shutdown(socket.SHUT_WR)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    got = 0
+    buf = bytearray(1 << 20)
+    while (end or got < total) and (n := sock.recv_into(buf)):
+        received.update(memoryview(buf)[:n])
+        got += n
+    sender.join()
+    return sent.digest(), received.digest()
+
+
 def recv_all(sock: socket.socket, limit: int = 1 << 30) -> bytes:
     chunks = []
     size = 0

@@ -5,10 +5,7 @@ the move. Also the spare WAN connection a tunnel connection takes."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import socket
-import threading
 import time
 
 import pytest
@@ -22,7 +19,7 @@ from orbit_sim.faults.refuse import Refuse
 from orbit_sim.streams import StreamGateway
 from orbit_sim.streams.placement import HEAVY_BYTES, TunnelPoint
 
-from .apps import ListenerApp, gsla_connect, numbered_blocks
+from .apps import ListenerApp, echo_through, gsla_connect
 from .conftest import StreamWorld, TunnelRig
 
 
@@ -34,26 +31,6 @@ def relays(world: StreamWorld, rig: TunnelRig) -> tuple[int, int]:
     near = placement.near.thread.run(lambda: len(point.relays))
     far = placement.far.thread.run(lambda: len(point.far.relays))
     return near, far
-
-
-def echo_through(sock: socket.socket, total: int) -> tuple[bytes, bytes]:
-    """Send `total` bytes and read the echo at the same time: (sent, received) SHA-256."""
-    sent, received = hashlib.sha256(), hashlib.sha256()
-
-    def send() -> None:
-        for block in numbered_blocks(total, block=256 * 1024):
-            sent.update(block)
-            sock.sendall(block)
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    got = 0
-    buf = bytearray(1 << 20)
-    while got < total and (n := sock.recv_into(buf)):
-        received.update(memoryview(buf)[:n])
-        got += n
-    sender.join()
-    return sent.digest(), received.digest()
 
 
 def test_a_short_connection_keeps_both_relays_on_the_first_loop(

@@ -16,7 +16,7 @@ import pytest
 from orbit_sim.streams import listener_ap
 from orbit_sim.streams.placement import HEAVY_BYTES
 
-from .apps import ListenerApp, gsla_connect, numbered_blocks
+from .apps import ListenerApp, echo_through, gsla_connect
 from .conftest import StreamWorld, TunnelRig
 
 
@@ -48,6 +48,15 @@ def exchange(rig: TunnelRig, payload: bytes) -> bytes:
         while chunk := sock.recv(1 << 16):
             got += chunk
         return bytes(got)
+
+
+def handshakes_for(rig: TunnelRig, count: Count, payload: bytes, times: int) -> int:
+    """Exchange `payload` `times` times, one connection after another, each echo exact;
+    how many new WAN handshakes they took."""
+    before = count.handshakes
+    for _ in range(times):
+        assert exchange(rig, payload) == payload
+    return count.handshakes - before
 
 
 def wait_until(condition, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
@@ -95,11 +104,8 @@ def test_a_reset_connection_is_not_reused_and_the_next_one_works(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()  # RST
     assert rig.app.wait_closed()
-    before = count.handshakes
-    for _ in range(3):
-        assert exchange(rig, b"after") == b"after"
     # The reset WAN connection was closed; the spare took over, then reuse.
-    assert count.handshakes <= before + 2
+    assert handshakes_for(rig, count, b"after", 3) <= 2
 
 
 def test_a_stream_that_moved_to_the_second_loop_comes_back_for_the_next_one(
@@ -107,27 +113,12 @@ def test_a_stream_that_moved_to_the_second_loop_comes_back_for_the_next_one(
 ) -> None:
     rig = tls_streams.tunnel(ListenerApp())
     with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
-        sent, received = hashlib.sha256(), hashlib.sha256()
-        total = 2 * HEAVY_BYTES
-
-        def send() -> None:
-            for block in numbered_blocks(total, block=256 * 1024):
-                sent.update(block)
-                sock.sendall(block)
-            sock.shutdown(socket.SHUT_WR)
-
-        sender = threading.Thread(target=send)
-        sender.start()
-        while chunk := sock.recv(1 << 20):
-            received.update(chunk)
-        sender.join()
-        assert sent.digest() == received.digest()
+        sent, received = echo_through(sock, 2 * HEAVY_BYTES, end=True)
+        assert sent == received
     # The spare opened while it ran, and its own connection, back from the second loop.
     wait_until(lambda: idle(tls_streams, rig) >= 2)
-    handshakes = count.handshakes
-    for _ in range(3):
-        assert exchange(rig, b"small again") == b"small again"
-    assert count.handshakes == handshakes  # the moved stream's connection came back
+    # The moved stream's connection came back.
+    assert handshakes_for(rig, count, b"small again", 3) == 0
 
 
 def test_connections_at_once_then_one_after_another(tls_streams: StreamWorld, count: Count) -> None:
@@ -145,10 +136,7 @@ def test_connections_at_once_then_one_after_another(tls_streams: StreamWorld, co
     # Idle connections are kept up to the pool's bound, the rest closed.
     wait_until(lambda: idle(tls_streams, rig) >= 1)
     assert idle(tls_streams, rig) <= 16
-    handshakes = count.handshakes  # a spare may still be on its way
-    for _ in range(5):
-        assert exchange(rig, b"calm") == b"calm"
-    assert count.handshakes <= handshakes + 1
+    assert handshakes_for(rig, count, b"calm", 5) <= 1  # a spare may still be on its way
 
 
 def test_the_listener_closing_first_still_ends_cleanly_and_reuses(
