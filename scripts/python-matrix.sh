@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Run the Python-level tests again on each further CPython (default 3.12 and 3.13) that
-# pyenv or the system provides; a version that is not installed is reported and skipped.
-# The main interpreter runs the whole suite in .ci/run; these legs re-run what depends on
-# the Python version (CLI, protocol, simulator, plugin), each in its own .venv-X.Y.
-# The legs run side by side: much of a leg's time is spent waiting on its subprocesses
-# and installs, which the other leg fills.
+# The Python-level tests again on further CPythons (default 3.12 and 3.13), each in its own
+# .venv-X.Y, from pyenv or the system; a version that is not installed is reported and
+# skipped. The main interpreter runs the whole suite in .ci/run; these legs re-run what
+# depends on the Python version (CLI, protocol, simulator, plugin).
+#
+#   scripts/python-matrix.sh install [VERSION...]   make or update each version's venv
+#   scripts/python-matrix.sh test [VERSION...]      run each installed version's tests
+#
+# CI installs while the main suite runs, and tests the versions side by side: much of a
+# leg's time is spent waiting on its subprocesses, which the other leg fills.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,31 +21,52 @@ find_python() {
   return 1
 }
 
-logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
-versions=()
-pids=()
-for v in ${@:-3.12 3.13}; do
-  if ! python=$(find_python "$v"); then
-    echo "python-matrix: Python $v not found, skipped"
-    continue
-  fi
-  echo "python-matrix: installing Python $v ($python)"
-  PYTHON=$python VENV=.venv-$v bash scripts/install.sh >/dev/null
-  # Its tests start at once, beside the next version's install.
-  # The 1,000-connection volume test exercises the relay, not the interpreter: main leg only.
-  ".venv-$v/bin/pytest" -n 2 -q -p no:cacheprovider \
-    tests/lan tests/cli tests/streams tests/sim tests/transfer \
-    --ignore=tests/sim/streams/test_volume.py >"$logs/$v" 2>&1 &
-  versions+=("$v")
-  pids+=($!)
-done
-status=0
-for i in "${!versions[@]}"; do
-  leg=0
-  wait "${pids[$i]}" || leg=$?
-  echo "python-matrix: Python ${versions[$i]}, exit status $leg"
-  cat "$logs/${versions[$i]}"
-  [ "$leg" -eq 0 ] || status=1
-done
-exit $status
+install() {
+  local v python
+  for v in "$@"; do
+    if ! python=$(find_python "$v"); then
+      echo "python-matrix: Python $v not found, skipped"
+      continue
+    fi
+    echo "python-matrix: installing Python $v ($python)"
+    PYTHON=$python VENV=.venv-$v bash scripts/install.sh >/dev/null
+  done
+}
+
+run_tests() {
+  local logs v i leg status=0 versions=() pids=()
+  logs=$(mktemp -d)
+  for v in "$@"; do
+    if ! [ -x ".venv-$v/bin/pytest" ]; then
+      echo "python-matrix: no .venv-$v (Python $v not installed), skipped"
+      continue
+    fi
+    # The 1,000-connection volume test exercises the relay, not the interpreter: main leg only.
+    ".venv-$v/bin/pytest" -n 2 -q -p no:cacheprovider \
+      tests/lan tests/cli tests/streams tests/sim tests/transfer \
+      --ignore=tests/sim/streams/test_volume.py >"$logs/$v" 2>&1 &
+    versions+=("$v")
+    pids+=($!)
+  done
+  for i in "${!versions[@]}"; do
+    leg=0
+    wait "${pids[$i]}" || leg=$?
+    echo "python-matrix: Python ${versions[$i]}, exit status $leg"
+    cat "$logs/${versions[$i]}"
+    [ "$leg" -eq 0 ] || status=1
+  done
+  rm -rf "$logs"
+  return $status
+}
+
+command=${1:-}
+shift || true
+[ $# -gt 0 ] || set -- 3.12 3.13
+case $command in
+  install) install "$@" ;;
+  test) run_tests "$@" ;;
+  *)
+    echo "usage: $0 install|test [VERSION...]" >&2
+    exit 2
+    ;;
+esac
