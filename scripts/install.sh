@@ -25,6 +25,7 @@ declare -A wanted=(
   [dpkg-dev]=/usr/bin/dpkg-architecture
   [valgrind]=/usr/bin/valgrind
   [clang]=/usr/bin/clang # the fuzz targets and the sanitizer build (libintercept/fuzz)
+  [libssl-dev]=/usr/include/openssl/ssl.h # bench_tunnel.py's native TLS relay
 )
 missing=()
 for pkg in "${!wanted[@]}"; do
