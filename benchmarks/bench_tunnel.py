@@ -268,9 +268,11 @@ def socat_chain(target: int, options: str = "") -> tuple[int, list[subprocess.Po
     return target, procs
 
 
-def issue_relay_certificates(workdir: Path) -> None:
+def relay_certificates(workdir: Path) -> None:
     """ca.pem, and server.pem and client.pem (key and chain) from one trustme CA, for the
-    TLS reference relays."""
+    TLS reference relays; issued once per folder."""
+    if (workdir / "ca.pem").exists():
+        return
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(workdir / "ca.pem"))
     for name in ("server", "client"):
@@ -281,6 +283,7 @@ def issue_relay_certificates(workdir: Path) -> None:
 def stunnel_chain(target: int, workdir: Path) -> tuple[int, list[subprocess.Popen[bytes]]]:
     """Two stunnel relays in front of `target` with mutually authenticated TLS between
     them (stunnel's default protocol and ciphers); returns the entry port."""
+    relay_certificates(workdir)
     tls_port, entry = free_port(), free_port()
     common = f"foreground = yes\npid =\nCAfile = {workdir}/ca.pem\nverifyChain = yes\n"
     confs = {
@@ -328,6 +331,7 @@ def native_chain(
 ) -> tuple[int, list[subprocess.Popen[bytes]]]:
     """Two native TLS relays in front of `target`, TLS between them as on the tunnel's WAN
     leg; returns the entry port."""
+    relay_certificates(workdir)
     tls_port, entry = free_port(), free_port()
     ca = str(workdir / "ca.pem")
     procs = [
@@ -378,7 +382,6 @@ def measure_throughput(seconds: float, runs: int) -> None:
     try:
         with tempfile.TemporaryDirectory() as workdir:
             wait_listening(iperf_port)
-            issue_relay_certificates(Path(workdir))
             ports = {"direct": iperf_port}
             ports["socat"], socats = socat_chain(iperf_port)
             ports["socat_reno"], reno_socats = socat_chain(iperf_port, SOCAT_RENO)

@@ -24,7 +24,6 @@ def relay_chain(tmp_path: Path) -> Iterator[tuple[ListenerApp, int]]:
     program = bench_tunnel.build_native_relay(tmp_path)
     if program is None:
         pytest.skip("no C compiler or no OpenSSL headers (scripts/install.sh installs them)")
-    bench_tunnel.issue_relay_certificates(tmp_path)
     with ListenerApp() as server:
         entry, procs = bench_tunnel.native_chain(program, server.address[1], tmp_path)
         try:
