@@ -268,6 +268,10 @@ def socat_chain(target: int, options: str = "") -> tuple[int, list[subprocess.Po
     return target, procs
 
 
+RELAY_PEMS = ("ca.pem", "server.pem", "client.pem")
+RELAY_SERVER_NAME = "server.relay.invalid"
+
+
 def relay_certificates(workdir: Path) -> None:
     """ca.pem, and server.pem and client.pem (key and chain) from one trustme CA, for the
     TLS reference relays; issued once per folder."""
@@ -291,7 +295,7 @@ def stunnel_chain(target: int, workdir: Path) -> tuple[int, list[subprocess.Pope
         f"cert = {workdir}/server.pem\n",
         "client": f"[relay]\nclient = yes\naccept = 127.0.0.1:{entry}\n"
         f"connect = 127.0.0.1:{tls_port}\ncert = {workdir}/client.pem\n"
-        "checkHost = server.relay.invalid\n",
+        f"checkHost = {RELAY_SERVER_NAME}\n",
     }
     procs = []
     for name, conf in confs.items():
@@ -333,16 +337,10 @@ def native_chain(
     leg; returns the entry port."""
     relay_certificates(workdir)
     tls_port, entry = free_port(), free_port()
-    ca = str(workdir / "ca.pem")
-    procs = [
-        subprocess.Popen(
-            [program, "server", str(tls_port), str(target), ca, str(workdir / "server.pem")]
-        ),
-        subprocess.Popen(
-            [program, "client", str(entry), str(tls_port), ca, str(workdir / "client.pem")]
-            + ["server.relay.invalid"]
-        ),
-    ]
+    ca, server_pem, client_pem = (str(workdir / name) for name in RELAY_PEMS)
+    server = [program, "server", str(tls_port), str(target), ca, server_pem]
+    client = [program, "client", str(entry), str(tls_port), ca, client_pem, RELAY_SERVER_NAME]
+    procs = [subprocess.Popen(argv) for argv in (server, client)]
     wait_listening(tls_port)
     wait_listening(entry)
     return entry, procs

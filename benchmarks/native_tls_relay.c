@@ -45,6 +45,7 @@ typedef struct {
     char *decrypted;   /* plaintext out of SSL_read, going to the plain socket */
     size_t decrypted_len, decrypted_sent;
     bool plain_ended, tls_ended;
+    bool tls_starved; /* OpenSSL needs more ciphertext from the socket for its next record */
 } relay;
 
 static int loopback_socket(int port, bool listening)
@@ -120,13 +121,16 @@ static void decrypt_step(relay *r)
         r->decrypted_len = r->decrypted_sent = 0;
         while (!r->tls_ended && r->decrypted_len < BATCH) {
             size_t got;
+            r->tls_starved = false;
             if (SSL_read_ex(r->ssl, r->decrypted + r->decrypted_len,
                             BATCH - r->decrypted_len, &got) > 0) {
                 r->decrypted_len += got;
                 continue;
             }
             int error = SSL_get_error(r->ssl, 0);
-            if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
+            if (error == SSL_ERROR_WANT_READ)
+                r->tls_starved = true;
+            else if (error != SSL_ERROR_WANT_WRITE)
                 r->tls_ended = true;
             break;
         }
@@ -170,8 +174,10 @@ static void run(relay *r)
             decrypt_step(r);
             if (finished(r))
                 return;
-            /* Records already read need no wait, when there is room for their bytes. */
-            if (r->decrypted_sent == r->decrypted_len && SSL_has_pending(r->ssl))
+            /* Whole records already read ahead need no wait, once their room is free. A
+             * partial one waits for the socket like an empty buffer. */
+            if (r->decrypted_sent == r->decrypted_len && !r->tls_starved && !r->tls_ended &&
+                SSL_has_pending(r->ssl))
                 continue;
         }
         struct pollfd fds[2] = {{.fd = r->plain}, {.fd = r->tls}};
