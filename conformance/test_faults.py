@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 from conformance.conftest import Output, need, sha256
@@ -50,17 +50,32 @@ def test_restart_mid_session_next_connection_uses_the_new_contact(
     assert "refused the connection" in t.debug_log("initiator")
 
 
+def _flowing(proc: subprocess.Popen[bytes]) -> threading.Event:
+    """Set once `proc`'s stdout gives its first bytes; the rest is read and dropped."""
+    arrived = threading.Event()
+
+    def drain() -> None:
+        assert proc.stdout is not None
+        while proc.stdout.read1(1 << 20):
+            arrived.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    return arrived
+
+
 def test_listener_access_point_closed_mid_stream_ends_both_programs(streams_tunnel, procs) -> None:
     need("nc.openbsd")
     t = streams_tunnel
-    server = t.listen(["nc.openbsd", "-l", str(t.listener_port)], stdout=DEVNULL, stdin=DEVNULL)
+    server = t.listen(["nc.openbsd", "-l", str(t.listener_port)], stdout=PIPE, stdin=DEVNULL)
     # An endless stream: only the fault can end it.
     client = t.connect(
         ["sh", "-c", f"exec nc.openbsd {t.contact_host} {t.contact_port} < /dev/zero"],
         stdout=DEVNULL,
     )
     procs += [server, client]
-    time.sleep(0.5)
+    # The fault must find the stream flowing: on a busy machine the launchers and the
+    # handshakes can take longer than any fixed wait.
+    assert _flowing(server).wait(60), t.debug_log("initiator")
     assert client.poll() is None and server.poll() is None, t.debug_log("initiator")
 
     with _control(t) as control:
