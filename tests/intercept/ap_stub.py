@@ -123,10 +123,11 @@ class InitiatorAccessPoint:
 
 
 def _drain(conn: socket.socket) -> int:
-    """Bytes the peer still sends after a refusal (a correct client sends none)."""
-    conn.settimeout(1)
+    """Bytes the peer still sends after a refusal (a correct client sends none); stop()
+    may close the connection first."""
     total = 0
     with contextlib.suppress(OSError):
+        conn.settimeout(1)
         while chunk := conn.recv(65536):
             total += len(chunk)
     return total
