@@ -181,7 +181,11 @@ static void run(relay *r)
                 continue;
         }
         struct pollfd fds[2] = {{.fd = r->plain}, {.fd = r->tls}};
-        if (!r->plain_ended && r->clear_done == r->clear_len && !ciphertext_waits(r))
+        /* Plaintext is read only once the handshake is done: before that a readable plain
+         * socket would wake every poll. */
+        bool encrypting = SSL_is_init_finished(r->ssl);
+        if (encrypting && !r->plain_ended && r->clear_done == r->clear_len &&
+            !ciphertext_waits(r))
             fds[0].events |= POLLIN;
         if (r->decrypted_sent < r->decrypted_len)
             fds[0].events |= POLLOUT;

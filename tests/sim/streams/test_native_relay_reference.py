@@ -14,7 +14,8 @@ import pytest
 from .apps import ListenerApp, echo_through
 
 BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
+if str(BENCHMARKS) not in sys.path:
+    sys.path.append(str(BENCHMARKS))  # appended: never shadows installed modules
 import bench_tunnel  # noqa: E402 - beside its `report` module, in benchmarks/
 
 
