@@ -64,6 +64,7 @@ class StreamGateway:
         host: str = "127.0.0.1",
         ca: trustme.CA | None = None,
         handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+        native_relays: bool = True,
     ) -> None:
         self.host = host
         self.handshake_timeout = handshake_timeout
@@ -77,7 +78,7 @@ class StreamGateway:
         # Two loops and the services' threads share the GIL: a thread that wakes for a
         # short step should not wait out the default 5 ms switch interval.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        self.placement = Placement(wan_tls)
+        self.placement = Placement(wan_tls, native=native_relays)
         self.initiator = InitiatorAccessPoint(self)
         self.listener = ListenerAccessPoint(self)
         self._closed = False
@@ -219,6 +220,7 @@ class StreamGateway:
         """On the first loop: take up a changed fault set."""
         try:
             if self.board.refresh():
+                self.placement.fault_set_changed()
                 self._apply_port_faults()
         except Exception:  # a bad fault must not stop the gateway
             log.exception("applying network faults failed")

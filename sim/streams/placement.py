@@ -22,6 +22,7 @@ from .backend import TunnelSides
 from .faults import DOWNSTREAM, UPSTREAM, ConnectionFaults
 from .listener import Listener
 from .loop import LoopThread
+from .native_relays import NativeRelay, NativeRelays
 from .pipes import PipePool
 from .pump import READ_SIZE, ChainSource
 from .relay import Relay, close_socket
@@ -54,7 +55,7 @@ class Members:
 
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
-        self.relays: set[Relay] = set()
+        self.relays: set[Relay | NativeRelay] = set()
 
     def adopt_current_task(self) -> None:
         task = asyncio.current_task()
@@ -115,8 +116,10 @@ class LoopSide:
         owners: tuple[Members, ...],
         on_heavy: Callable[[Relay], None] | None = None,
         on_reusable: Reuse | None = None,
+        pending: bytes = b"",
     ) -> None:
-        """On this loop: relay between `a` (upstream side) and `b`."""
+        """On this loop: relay between `a` (upstream side) and `b`; `pending`: bytes read
+        from the TLS side that the other side has not been given yet."""
 
         def forget(relay: Relay) -> None:
             for owner in owners:
@@ -137,7 +140,7 @@ class LoopSide:
         )
         for owner in owners:
             owner.relays.add(relay)
-        relay.start()
+        relay.start(pending)
 
     def stop(self) -> None:
         self.thread.stop()
@@ -146,12 +149,14 @@ class LoopSide:
 
 class Placement:
     """The two loops: `near` (every set-up, every relay's start) and `far` (bulk
-    listener-side relays with a TLS WAN leg)."""
+    listener-side relays with a TLS WAN leg when the native loop is missing or busy), and
+    the native relays (`native_relays.py`: bulk TLS relays of both access points)."""
 
-    def __init__(self, wan_tls: bool) -> None:
+    def __init__(self, wan_tls: bool, native: bool = True) -> None:
         self.wan_tls = wan_tls
         self.near = LoopSide("orbit-sim-initiator-aps")
         self.far = LoopSide("orbit-sim-listener-aps")
+        self.native = NativeRelays.load() if wan_tls and native else None
 
     def initiator_relay(
         self,
@@ -163,7 +168,14 @@ class Placement:
     ) -> None:
         """On the first loop, where the initiator's set-up ran."""
         chains = chains_for(faults, INITIATOR_LEGS)
-        self.near.start_relay(app, wan, chains, (point,), on_reusable=on_reusable)
+        owners = (point,)
+        on_heavy = None
+        if self.native is not None:
+
+            def on_heavy(relay: Relay) -> None:
+                self._go_native(relay, owners, on_heavy)
+
+        self.near.start_relay(app, wan, chains, owners, on_heavy, on_reusable)
 
     def listener_relay(
         self,
@@ -174,19 +186,37 @@ class Placement:
         faults: ConnectionFaults,
         on_reusable: Reuse | None = None,
     ) -> None:
-        """On the first loop, where the listener's set-up ran; with a TLS WAN leg it moves
-        to the second once heavy (best single stream with TLS: 0.85 GB/s on two loops,
-        0.71 on one; with a plain leg one loop is faster: 0.20 instead of 0.25 relay
-        CPU-seconds per GiB, 3.2-3.7 instead of 2.5-3.1 GB/s)."""
+        """On the first loop, where the listener's set-up ran; with a TLS WAN leg it goes
+        native once heavy, or else moves to the second loop (best single stream with TLS:
+        0.85 GB/s on two loops, 0.71 on one; with a plain leg one loop is faster: 0.20
+        instead of 0.25 relay CPU-seconds per GiB, 3.2-3.7 instead of 2.5-3.1 GB/s)."""
+        owners = (point, wan_point)
         on_heavy = None
         if self.wan_tls:
 
             def on_heavy(relay: Relay) -> None:
-                self._move_far(relay, point, wan_point)
+                if not self._go_native(relay, owners, on_heavy):
+                    self._move_far(relay, point, wan_point)
 
         chains = chains_for(faults, LISTENER_LEGS)
-        owners = (point, wan_point)
         self.near.start_relay(wan, lan_leg, chains, owners, on_heavy, on_reusable)
+
+    def _go_native(
+        self,
+        relay: Relay,
+        owners: tuple[Members, ...],
+        on_heavy: Callable[[Relay], None] | None,
+    ) -> bool:
+        """On the first loop: hand a heavy relay to the native loop; when that returns, the
+        relay continues on the first loop as it was (and may go native again once heavy)."""
+        if self.native is None:
+            return False
+        chains, on_reusable = relay.chains, relay.on_reusable
+
+        def resume(a: Stream, b: Stream, pending: bytes) -> None:
+            self.near.start_relay(a, b, chains, owners, on_heavy, on_reusable, pending)
+
+        return self.native.take(relay, self.near.loop, owners, resume)
 
     def _move_far(self, relay: Relay, point: TunnelPoint, wan_point: WanPoint) -> None:
         """On the first loop: hand a heavy relay's sockets (and its fault chains, which
@@ -209,6 +239,15 @@ class Placement:
 
         self.far.thread.call(start)
 
+    def fault_set_changed(self) -> None:
+        """Native relays come back to Python, where a new fault can apply to them."""
+        if self.native is not None:
+            self.native.stop_all()
+
     def stop(self) -> None:
+        if self.native is not None:
+            self.native.shutdown()
         for side in (self.near, self.far):
             side.stop()
+        if self.native is not None:
+            self.native.close_leftovers()

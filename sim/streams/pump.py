@@ -113,9 +113,19 @@ class Pump:
     def start(self) -> None:
         self._adopt(self._chain_source())
         self._want_read(True)
+        if self._blocked():  # ciphertext the native loop encrypted but could not send
+            self._want_write(True)
         if self._tls_src:
             # Records read along with the handshake or preamble wait inside OpenSSL.
             self._loop.call_soon(self._read_buffered)
+
+    def preload(self, data: bytes) -> None:
+        """After `start()`: bytes already taken from `src` elsewhere (the native loop) go
+        to `dst` before anything read from now on."""
+        if data:
+            self._queue.append((0.0, data))
+            self._queued += len(data)
+            self._flush()
 
     def stop(self) -> None:
         """Unregister everything; the sockets are closed by the owner."""

@@ -66,9 +66,12 @@ class Relay:
             Pump(loop, b, a, chain=b_to_a, **common),  # type: ignore[arg-type]
         )
 
-    def start(self) -> None:
+    def start(self, pending: bytes = b"") -> None:
+        """`pending`: bytes already read from the TLS side for the other (native loop)."""
         for pump in self.pumps:
             pump.start()
+            if isinstance(pump.src, TlsChannel):
+                pump.preload(pending)
 
     def _pump_heavy(self, pump: Pump) -> None:
         if self._on_heavy is not None and not self.closed:

@@ -161,6 +161,25 @@ class TlsChannel:
         """Bytes already read from the socket that nobody has taken yet."""
         return bool(self._incoming.pending or self.tls.pending() or self._frame_left)
 
+    @property
+    def native_ready(self) -> bool:
+        """Nothing waits to be sent and neither the stream nor the connection has ended:
+        the native loop (`native/`) can take the connection over."""
+        return not (self._unsent or self._eof or self.ended_in or self.ended_out)
+
+    def inbound_framing(self) -> tuple[int, bytes, int]:
+        """What is left of the inbound frame, and the next header's bytes read so far."""
+        return self._frame_left, bytes(self._header), self._header_got
+
+    def resume(self, frame_left: int, header: bytes, header_got: int, ended_in: bool) -> None:
+        """Continue after the native loop: its framing state, and what it encrypted but
+        could not send (now in the outgoing memory BIO) queued for the socket."""
+        self._frame_left = frame_left
+        self._header[:] = header
+        self._header_got = header_got
+        self.ended_in = ended_in
+        self.take_ciphertext()
+
     def next_stream(self) -> None:
         """Start over for the next tunnel connection (after `reusable`)."""
         self.ended_in = self.ended_out = False

@@ -82,8 +82,10 @@ class StreamWorld:
             app.__exit__(None, None, None)
 
 
-def _stream_world(wan_tls: bool, lan_auth: bool = True) -> Iterator[StreamWorld]:
-    gateway = StreamGateway(wan_tls=wan_tls)
+def _stream_world(
+    wan_tls: bool, lan_auth: bool = True, native: bool = True
+) -> Iterator[StreamWorld]:
+    gateway = StreamGateway(wan_tls=wan_tls, native_relays=native)
     sim = Simulator("virtual", gateway=gateway, lan_auth=lan_auth)
     gateway.bind(sim)
     world = StreamWorld(sim, gateway)
@@ -104,6 +106,12 @@ def streams(request: pytest.FixtureRequest) -> Iterator[StreamWorld]:
 @pytest.fixture
 def tls_streams() -> Iterator[StreamWorld]:
     yield from _stream_world(wan_tls=True)
+
+
+@pytest.fixture
+def python_tls_streams() -> Iterator[StreamWorld]:
+    """WAN leg over TLS, every relay in Python (the native relay loop switched off)."""
+    yield from _stream_world(wan_tls=True, native=False)
 
 
 @pytest.fixture

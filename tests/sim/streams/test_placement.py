@@ -1,6 +1,7 @@
-"""Where relays run: short connections stay on the first loop, a heavy listener-side relay
-with a TLS WAN leg moves to the second once nothing is in flight, and its bytes survive
-the move. Also the spare WAN connection a tunnel connection takes."""
+"""Where relays run: short connections stay on the first loop; without the native relay
+loop (test_native_relays.py), a heavy listener-side relay with a TLS WAN leg moves to the
+second once nothing is in flight, and its bytes survive the move. Also the spare WAN
+connection a tunnel connection takes."""
 
 from __future__ import annotations
 
@@ -44,13 +45,13 @@ def test_a_short_connection_keeps_both_relays_on_the_first_loop(
 
 
 def test_a_heavy_tls_relay_moves_to_the_second_loop_and_loses_no_byte(
-    tls_streams: StreamWorld,
+    python_tls_streams: StreamWorld,
 ) -> None:
-    rig = tls_streams.tunnel(ListenerApp())
+    rig = python_tls_streams.tunnel(ListenerApp())
     with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
         sent, received = echo_through(sock, 4 * HEAVY_BYTES)
         assert sent == received
-        assert relays(tls_streams, rig) == (1, 1)
+        assert relays(python_tls_streams, rig) == (1, 1)
         sock.sendall(b"still open")
         assert sock.recv(10) == b"still open"
 
@@ -78,12 +79,12 @@ def test_a_relay_under_a_fault_stays_where_its_effect_runs(tls_streams: StreamWo
         tls_streams.gateway.apply_faults()
 
 
-def test_closing_the_tunnel_closes_a_moved_relay(tls_streams: StreamWorld) -> None:
-    rig = tls_streams.tunnel(ListenerApp())
+def test_closing_the_tunnel_closes_a_moved_relay(python_tls_streams: StreamWorld) -> None:
+    rig = python_tls_streams.tunnel(ListenerApp())
     with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
         echo_through(sock, 2 * HEAVY_BYTES)
-        assert relays(tls_streams, rig) == (1, 1)
-        tls_streams.gateway.close(rig.id)
+        assert relays(python_tls_streams, rig) == (1, 1)
+        python_tls_streams.gateway.close(rig.id)
         sock.settimeout(10)
         with contextlib.suppress(ConnectionResetError):
             while sock.recv(65536):

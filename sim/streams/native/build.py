@@ -1,0 +1,50 @@
+"""Build the simulator's native TLS relay loop (`tls_relay.c`) with zig for this machine.
+
+    python sim/streams/native/build.py [--force]
+
+puts `sim/streams/native/_lib/<arch>/liborbit_sim_tls_relay.so` next to this file (the
+package's folder when installed). It links no OpenSSL: the loop takes its functions from
+the libssl the interpreter's ssl module loaded. Without the library the simulator's TLS
+relays stay in Python (slower, same behaviour). The zig build itself is the intercept
+library's (`libintercept/build.py`), so both are built the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import runpy
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE / "tls_relay.c"
+LIBRARY_NAME = "liborbit_sim_tls_relay.so"
+ZIG_BUILD = HERE.parents[2] / "libintercept" / "build.py"
+
+
+def library_path(arch: str, out_dir: Path = HERE / "_lib") -> Path:
+    return out_dir / arch / LIBRARY_NAME
+
+
+def build(out_dir: Path = HERE / "_lib", force: bool = False) -> Path:
+    """Build (unless up to date) for this machine; returns the library's path."""
+    zig = runpy.run_path(str(ZIG_BUILD))
+    arch = zig["host_arch"]()
+    output = library_path(arch, out_dir)
+    if not force and output.exists() and output.stat().st_mtime >= SOURCE.stat().st_mtime:
+        return output
+    command = [*zig["zig_cc"](arch), *zig["COMMON_FLAGS"], *zig["SHARED_FLAGS"], str(SOURCE)]
+    return zig["compile_to"](output, [*command, "-ldl"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "_lib", help="output base directory")
+    parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    args = parser.parse_args(argv)
+    print(build(args.out, args.force))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
