@@ -16,6 +16,7 @@ holding the aarch64 library only. Editable installs always build for this machin
 import os
 import runpy
 import shutil
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 BUILD_SCRIPT = ROOT / "libintercept" / "build.py"
+SIM_RELAY_BUILD = ROOT / "sim" / "streams" / "native" / "build.py"
 TARGET_ARCH_VAR = "ORBIT_GLOBUS_TARGET_ARCH"
 ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 # The library is linked against glibc 2.17 (libintercept/build.py), hence manylinux_2_17;
@@ -38,6 +40,11 @@ def intercept_build() -> dict:
     if not BUILD_SCRIPT.exists():
         raise RuntimeError(f"{BUILD_SCRIPT} is missing: this source tree cannot build the library")
     return runpy.run_path(str(BUILD_SCRIPT))
+
+
+def sim_relay_build() -> Callable[..., Path]:
+    """sim/streams/native/build.py's `build`: the simulator's native TLS relay loop."""
+    return runpy.run_path(str(SIM_RELAY_BUILD))["build"]
 
 
 def target_arch() -> str:
@@ -54,7 +61,8 @@ def target_arch() -> str:
 
 
 class build_py_with_intercept(build_py):
-    """Also build libglobus_streams_client.so.0 for the target architecture."""
+    """Also build libglobus_streams_client.so.0 and the simulator's native relay loop for
+    the target architecture."""
 
     def run(self) -> None:
         super().run()
@@ -64,12 +72,16 @@ class build_py_with_intercept(build_py):
                     f"an editable install is for this machine: unset {TARGET_ARCH_VAR}"
                 )
             intercept_build()["build"]("host", ROOT / "orbit_globus" / "_lib")
+            sim_relay_build()()
             return
         # package_data copied whatever the source tree holds in _lib/ (libraries built for
         # tests, other architectures): the wheel gets only the one built here.
         lib_dir = Path(self.build_lib) / "orbit_globus" / "_lib"
         shutil.rmtree(lib_dir, ignore_errors=True)
         intercept_build()["build"](target_arch(), lib_dir)
+        relay_dir = Path(self.build_lib) / "orbit_sim" / "streams" / "native" / "_lib"
+        shutil.rmtree(relay_dir, ignore_errors=True)
+        sim_relay_build()(relay_dir, arch=target_arch())
 
 
 class DistributionWithNativeCode(Distribution):

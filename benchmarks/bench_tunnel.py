@@ -8,8 +8,9 @@
   TCP-LISTEN:A,fork TCP:127.0.0.1:B` relays in series (and vs the same socat relays told
   to use the tunnel's congestion control, Reno, so the ratio shows what the gateway gains
   beyond that one socket option), and direct loopback as the ceiling. A pair of native C
-  relays doing the tunnel's TLS leg its way (native_tls_relay.c: same protocol, cipher and
-  batching, no Python) shows what any relay reaches on this machine. The throughput
+  relays doing the tunnel's TLS leg (native_tls_relay.c: same protocol, cipher and
+  batching, no framing) is a second C reference: the tunnel's own bulk TLS relays are C
+  too (sim/streams/native/), so this compares the two designs. The throughput
   tunnels run without LAN authentication (iperf3 speaks no GSLA); it costs nothing once a
   connection is set up;
 - connection set-up (connect() -> first echoed byte, GSLA and TLS included) over N
@@ -351,7 +352,7 @@ PATHS = {
     "socat": "two socat relays",
     "socat_reno": "two socat relays, Reno",
     "stunnel": "two stunnel relays, TLS",
-    "native": "two native C relays, TLS (ceiling)",
+    "native": "two native C relays, TLS (reference)",
     "plain": "tunnel, plain WAN",
     "tls": "tunnel, TLS WAN",
 }

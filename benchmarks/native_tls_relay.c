@@ -1,4 +1,4 @@
-/* A native TLS relay: the ceiling reference of bench_tunnel.py's TLS throughput figure.
+/* A native TLS relay: a C reference for bench_tunnel.py's TLS throughput figure.
  *
  *     native_tls_relay client|server LISTEN_PORT CONNECT_PORT CA_PEM KEY_AND_CHAIN_PEM [HOST]
  *
@@ -10,8 +10,8 @@
  * `client` relay takes plaintext on LISTEN_PORT and speaks TLS to CONNECT_PORT; the
  * `server` relay takes TLS on LISTEN_PORT and passes plaintext on to CONNECT_PORT.
  *
- * What it measures: how far a relay can get on this machine when no interpreter runs in
- * the loop. It is no part of the product (no GSLA, no framing, no faults, one thread per
+ * What it measures: how far a plain C relay gets on this machine (the tunnel's own bulk
+ * relays are C as well: sim/streams/native/tls_relay.c). It is no part of the product (no GSLA, no framing, no faults, one thread per
  * connection) and ends a connection when either side ends. */
 #define _GNU_SOURCE
 #include <errno.h>

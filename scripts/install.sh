@@ -50,5 +50,6 @@ VENV=${VENV:-.venv}
 "$VENV/bin/python" -m pip install -q -e '.[test]'
 if [ -f libintercept/build.py ]; then
   "$VENV/bin/python" libintercept/build.py all
+  "$VENV/bin/python" sim/streams/native/build.py # the simulator's native TLS relay loop
 fi
 echo "orbit-globus installed in $(pwd)/$VENV"

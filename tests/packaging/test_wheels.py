@@ -31,8 +31,11 @@ def test_wheel_is_tagged_for_its_architecture_and_carries_only_its_library(
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/WHEEL")))
-    libraries = [name for name in names if ".so" in name]
-    assert libraries == [f"orbit_globus/_lib/{arch.name}/{LIBRARY_NAME}"]
+    libraries = sorted(name for name in names if ".so" in name)
+    assert libraries == [
+        f"orbit_globus/_lib/{arch.name}/{LIBRARY_NAME}",
+        f"orbit_sim/streams/native/_lib/{arch.name}/liborbit_sim_tls_relay.so",
+    ]
     lines = metadata.decode().splitlines()
     assert "Root-Is-Purelib: false" in lines
     assert {line for line in lines if line.startswith("Tag:")} == {

@@ -1,12 +1,12 @@
-"""Build the simulator's native TLS relay loop (`tls_relay.c`) with zig for this machine.
+"""Build the simulator's native TLS relay loop (`tls_relay.c`) with zig.
 
-    python sim/streams/native/build.py [--force]
+    python sim/streams/native/build.py [--arch x86_64|aarch64] [--out DIR] [--force]
 
-puts `sim/streams/native/_lib/<arch>/liborbit_sim_tls_relay.so` next to this file (the
-package's folder when installed). It links no OpenSSL: the loop takes its functions from
-the libssl the interpreter's ssl module loaded. Without the library the simulator's TLS
-relays stay in Python (slower, same behaviour). The zig build itself is the intercept
-library's (`libintercept/build.py`), so both are built the same way.
+puts `<DIR>/<arch>/liborbit_sim_tls_relay.so`, by default for this machine into `_lib/`
+next to this file (setup.py builds it into the package the same way). It links no
+OpenSSL: the loop takes its functions from the libssl the interpreter's ssl module
+loaded. Without the library the simulator's TLS relays stay in Python (slower, same
+behaviour). The zig build itself is the intercept library's (`libintercept/build.py`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ def library_path(arch: str, out_dir: Path = HERE / "_lib") -> Path:
     return out_dir / arch / LIBRARY_NAME
 
 
-def build(out_dir: Path = HERE / "_lib", force: bool = False) -> Path:
-    """Build (unless up to date) for this machine; returns the library's path."""
+def build(out_dir: Path = HERE / "_lib", force: bool = False, arch: str | None = None) -> Path:
+    """Build (unless up to date) for `arch` (default: this machine); returns its path."""
     zig = runpy.run_path(str(ZIG_BUILD))
-    arch = zig["host_arch"]()
+    arch = arch or zig["host_arch"]()
     output = library_path(arch, out_dir)
     if not force and output.exists() and output.stat().st_mtime >= SOURCE.stat().st_mtime:
         return output
@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "_lib", help="output base directory")
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    parser.add_argument("--arch", choices=["x86_64", "aarch64"], help="default: this machine")
     args = parser.parse_args(argv)
-    print(build(args.out, args.force))
+    print(build(args.out, args.force, args.arch))
     return 0
 
 
