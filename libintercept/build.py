@@ -171,24 +171,30 @@ SANITIZE_FLAGS = [
 ]
 
 
-def build_sanitized(out_dir: str | Path = DEFAULT_OUT, clang: str = "clang") -> Path:
-    """The host library with ASan and UBSan (halting on the first error) into
-    `<out_dir>/<arch>/`, in place of the plain build; rebuilt every time."""
-    arch = host_arch()
+def sanitizer_runtime(tmp: Path, clang: str = "clang") -> list[str]:
+    """Link flags that put clang's ASan runtime (less its .preinit_array part) into a
+    shared object, so that LD_PRELOAD of that one file sanitizes its host program."""
     runtime = subprocess.run(
-        [clang, f"-print-file-name=libclang_rt.asan-{arch}.a"], capture_output=True, text=True
+        [clang, f"-print-file-name=libclang_rt.asan-{host_arch()}.a"],
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     if not runtime or not Path(runtime).is_file():
         raise BuildError(f"no ASan runtime for {clang} (apt-get install clang libclang-rt-dev)")
+    trimmed = Path(tmp) / "asan.a"
+    shutil.copyfile(runtime, trimmed)
+    subprocess.run(["ar", "d", str(trimmed), "asan_preinit.cpp.o"], check=True)
+    return ["-Wl,--whole-archive", str(trimmed), "-Wl,--no-whole-archive", "-lm", "-lrt"]
+
+
+def build_sanitized(out_dir: str | Path = DEFAULT_OUT, clang: str = "clang") -> Path:
+    """The host library with ASan and UBSan (halting on the first error) into
+    `<out_dir>/<arch>/`, in place of the plain build; rebuilt every time."""
     with tempfile.TemporaryDirectory() as tmp:
-        trimmed = Path(tmp) / "asan.a"
-        shutil.copyfile(runtime, trimmed)
-        subprocess.run(["ar", "d", str(trimmed), "asan_preinit.cpp.o"], check=True)
-        whole = ["-Wl,--whole-archive", str(trimmed), "-Wl,--no-whole-archive"]
         flags = [*COMMON_FLAGS, *SANITIZE_FLAGS, *LIBRARY_FLAGS]
         sources = [str(p) for p in library_sources()]
-        command = [clang, *flags, *sources, *whole, *LINK_LIBS, "-lm", "-lrt"]
-        return compile_to(Path(out_dir) / arch / LIBRARY_NAME, command)
+        command = [clang, *flags, *sources, *sanitizer_runtime(Path(tmp), clang), *LINK_LIBS]
+        return compile_to(Path(out_dir) / host_arch() / LIBRARY_NAME, command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,15 +1,18 @@
-"""Relay placement: which event loop runs each relay, and who owns it.
+"""Relay placement: which event loop (or native worker) runs each relay, and who owns it.
 
 Two loops. Every connection's set-up (both access points' handshakes) and both of its
 relays start on the first, so a short connection never waits for a thread switch (on this
 2-core VM a GIL hand-over costs more than the work it hands over: with the listener side's
 relays started on the second loop the simulator spent 5.4-5.9 ms of CPU per sequential
-connection, with all on the first 4.9-5.0 ms). With a TLS WAN leg, a listener-side relay that
-has carried `HEAVY_BYTES` moves to the second loop as soon as it holds nothing in flight:
-one side encrypts while the other decrypts, and OpenSSL and the socket calls run without
-the GIL, so a bulk stream's two relays use two cores like the two endpoints' gateways of a
-real tunnel. With a plain WAN leg both relays stay on the first loop: splicing needs little
-CPU, and the second thread only added thread switches.
+connection, with all on the first 4.9-5.0 ms). With a TLS WAN leg, a relay of either
+access point that has carried `HEAVY_BYTES` goes to the native relay loop
+(`native_relays.py`) as soon as it holds nothing in flight and no fault applies: the two
+relays of a bulk stream then encrypt and decrypt in C on two cores, like the two endpoints'
+gateways of a real tunnel, and come back here when C returns. Without the native library
+(or with every native worker busy) a heavy listener-side relay moves to the second loop
+instead, where OpenSSL and the socket calls also run without the GIL. With a plain WAN leg
+both relays stay on the first loop: splicing needs little CPU, and the second thread only
+added thread switches.
 """
 
 from __future__ import annotations
