@@ -139,7 +139,11 @@ class NativeRelays:
             self._running.add(handed)
         for owner in handed.owners:
             owner.relays.add(handed)
-        self._workers.submit(self._work, handed, ssl_pointer)
+        try:
+            self._workers.submit(self._work, handed, ssl_pointer)
+        except RuntimeError:  # shut down meanwhile: the relay ends as at shutdown
+            handed.close(reset=True)
+            self._finish(handed, native.STOPPED, b"")
         return True
 
     def stop_all(self) -> None:
@@ -170,10 +174,10 @@ class NativeRelays:
             buffers.into, buffers.out = bytearray(READ_SIZE), bytearray(READ_SIZE)
         channel = handed.channel
         state = native.RelayState()
-        state.frame_left, header, state.header_got = channel.inbound_framing()
-        state.header[:] = list(header)
-        result = native.ERROR
+        result, pending = native.ERROR, b""
         try:
+            state.frame_left, header, state.header_got = channel.inbound_framing()
+            state.header[:] = list(header)
             result = self._native.run(
                 ssl_pointer,
                 handed.plain.fileno(),
@@ -183,22 +187,24 @@ class NativeRelays:
                 buffers.out,
                 state,
             )
-        finally:
             channel.resume(
                 state.frame_left, bytes(state.header), state.header_got, bool(state.ended_in)
             )
             start = state.pending_off
             pending = bytes(buffers.into[start : start + state.pending_len])
-            log.debug(
-                "native relay returned %d (error %d) after %d bytes in, %d out",
-                result,
-                state.error,
-                state.bytes_in,
-                state.bytes_out,
-            )
-            # A closed loop raises RuntimeError: close_leftovers() takes the sockets then.
-            with contextlib.suppress(RuntimeError):
-                handed.loop.call_soon_threadsafe(self._finish, handed, result, pending)
+        except Exception:  # the relay resets; the gateway goes on
+            log.exception("native relay failed")
+            result = native.ERROR
+        log.debug(
+            "native relay returned %d (error %d) after %d bytes in, %d out",
+            result,
+            state.error,
+            state.bytes_in,
+            state.bytes_out,
+        )
+        # A closed loop raises RuntimeError: close_leftovers() takes the sockets then.
+        with contextlib.suppress(RuntimeError):
+            handed.loop.call_soon_threadsafe(self._finish, handed, result, pending)
 
     def _finish(self, handed: NativeRelay, result: int, pending: bytes) -> None:
         """On the relay's loop, after the C loop returned."""

@@ -5,10 +5,14 @@ without losing or repeating a byte."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import itertools
 import os
 import socket
 import ssl
+import struct
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -19,6 +23,7 @@ from orbit_sim.faults.reset_after import ResetAfter
 from orbit_sim.streams import StreamGateway, native
 from orbit_sim.streams.native_relays import NativeRelay
 from orbit_sim.streams.placement import HEAVY_BYTES, TunnelPoint
+from orbit_sim.streams.tls import access_point_hostname
 
 from .apps import ListenerApp, echo_through, gsla_connect
 from .conftest import StreamWorld, TunnelRig
@@ -162,3 +167,73 @@ def test_only_a_real_ssl_object_of_this_interpreter_is_lent_to_c() -> None:
 
     with Impostor._sslobj:
         assert loop.ssl_pointer(Impostor()) is None  # type: ignore[arg-type]
+
+
+class PeerAccessPoint:
+    """The initiator end of a WAN connection, written by hand: TLS with the initiator
+    access point's certificate, the tunnel preamble, then frames cut however a test likes
+    (each `write` is one TLS record)."""
+
+    def __init__(self, world: StreamWorld, rig: TunnelRig) -> None:
+        tls = world.gateway.tls
+        assert tls is not None
+        listener_ap = rig.tunnel.listener_ap_id
+        port = world.gateway.wan_point(listener_ap).listener.port
+        context = tls.client_context(rig.tunnel.initiator_ap_id)
+        raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock = context.wrap_socket(raw, server_hostname=access_point_hostname(listener_ap))
+        self._inbound = bytearray()
+
+    def write_in_pieces(self, data: bytes, cuts: list[int]) -> None:
+        """`data` as records of the sizes in `cuts`, cycled."""
+        at = 0
+        for size in itertools.cycle(cuts):
+            if at >= len(data):
+                return
+            self.sock.sendall(data[at : at + size])
+            at += size
+
+    def read_stream(self, size: int) -> bytes:
+        """`size` bytes of the echoed stream, frame headers taken out."""
+        out = bytearray()
+        while len(out) < size:
+            while len(self._inbound) < 4:
+                self._inbound += self.sock.recv(1 << 20)
+            (length,) = struct.unpack("!I", self._inbound[:4])
+            assert length, "end of stream before the echo was complete"
+            while len(self._inbound) < 4 + length:
+                self._inbound += self.sock.recv(1 << 20)
+            out += self._inbound[4 : 4 + length]
+            del self._inbound[: 4 + length]
+        return bytes(out)
+
+
+def sha(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def frames(data: bytes, size: int) -> bytes:
+    return b"".join(
+        struct.pack("!I", len(data[at : at + size])) + data[at : at + size]
+        for at in range(0, len(data), size)
+    )
+
+
+def test_frames_cut_anywhere_across_records_reach_the_application_intact(
+    tls_streams: StreamWorld,
+) -> None:
+    """Headers split over records, frames of one byte, records holding several frames:
+    the native loop's frame parser sees them all once the relay is heavy."""
+    rig = tls_streams.tunnel(ListenerApp())
+    peer = PeerAccessPoint(tls_streams, rig)
+    with peer.sock:
+        peer.sock.sendall(struct.pack("!I", 16) + uuid.UUID(rig.id).bytes)  # the preamble
+        bulk = os.urandom(2 * HEAVY_BYTES)
+        peer.sock.sendall(frames(bulk, 512 * 1024))
+        assert sha(peer.read_stream(len(bulk))) == sha(bulk)
+        wait_until(lambda: native_relays(tls_streams, rig) == 1, "the listener relay native")
+        for frame_size, cuts in [(1, [1]), (7, [2, 3, 1]), (4099, [1, 5, 16384]), (70000, [3])]:
+            data = os.urandom(64 * 1024)
+            peer.write_in_pieces(frames(data, frame_size), cuts)
+            assert peer.read_stream(len(data)) == data
+        assert native_relays(tls_streams, rig) == 1
