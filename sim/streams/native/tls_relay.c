@@ -46,7 +46,7 @@ enum {
 };
 
 #define SSL_ERROR_WANT_READ 2
-#define SSL_ERROR_WANT_WRITE 3
+#define SSL_ERROR_ZERO_RETURN 6
 #define PAIR_IN_SIZE (1u << 20)  /* ciphertext received, not yet decrypted */
 #define PAIR_OUT_SIZE (2u << 20) /* ciphertext encrypted, not yet sent */
 #define RECORD_ROOM (16 * 1024 + 256)
@@ -90,8 +90,11 @@ static struct {
 } ossl;
 
 /* Resolve the OpenSSL functions from the libssl at `libssl_path`, already loaded by the
- * interpreter's ssl module. 0 on success, -1 when any is missing. */
+ * interpreter's ssl module. 0 on success, -1 when any is missing. Called again (another
+ * gateway in the same process), it keeps the table it has. */
 EXPORT int orbit_relay_init(const char *libssl_path) {
+    if (ossl.err_clear_error != NULL) /* the last slot: an earlier call filled them all */
+        return 0;
     void *lib = dlopen(libssl_path, RTLD_NOW | RTLD_NOLOAD);
     if (lib == NULL)
         return -1;
@@ -215,7 +218,12 @@ static int tls_read(struct relay *r, uint8_t *into, uint32_t want) {
         int n = ossl.ssl_read(r->ssl, into, (int)want);
         if (n > 0)
             return n;
-        if (ossl.ssl_get_error(r->ssl, n) != SSL_ERROR_WANT_READ)
+        int error = ossl.ssl_get_error(r->ssl, n);
+        if (error == SSL_ERROR_ZERO_RETURN) { /* close_notify: an end, as in tlsio.py */
+            r->tls_eof = 1;
+            return 0;
+        }
+        if (error != SSL_ERROR_WANT_READ)
             return fail_tls(r, n);
         int fed = receive_ciphertext(r);
         if (fed <= 0)
