@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import socket
 import struct
 import threading
@@ -215,6 +216,12 @@ def echo_through(sock: socket.socket, total: int, end: bool = False) -> tuple[by
     return sent.digest(), received.digest()
 
 
+def echo_exactly(sock: socket.socket, total: int, end: bool = False) -> None:
+    """`echo_through`, asserting the echo equals what was sent."""
+    sent, received = echo_through(sock, total, end)
+    assert sent == received, "the echo differs from what was sent"
+
+
 def recv_all(sock: socket.socket, limit: int = 1 << 30) -> bytes:
     chunks = []
     size = 0
@@ -225,3 +232,23 @@ def recv_all(sock: socket.socket, limit: int = 1 << 30) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
+
+
+def wait_until(condition: Callable[[], bool], what: str = "condition", timeout: float = 10) -> None:
+    """Wait for `condition` (polled every 10 ms); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.01)
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def assert_closed_since(before: set[str]) -> None:
+    """Every descriptor opened since `before` was taken is closed (within 10 s)."""
+    deadline = time.monotonic() + 10
+    while (left := open_fds() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in left if fd}

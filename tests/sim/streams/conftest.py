@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -95,6 +96,10 @@ def _stream_world(
         world.close()
         sim.close()
         gateway.shutdown()
+
+
+# For tests that shut the gateway down themselves (a second shutdown does nothing).
+own_stream_world = contextlib.contextmanager(_stream_world)
 
 
 @pytest.fixture(params=[True, False], ids=["tls", "plain"])

@@ -11,22 +11,27 @@ import os
 import socket
 import ssl
 import struct
-import time
 import uuid
-from collections.abc import Callable
 
 import pytest
 
-from orbit_sim import Simulator
 from orbit_sim.faults.latency import Latency
 from orbit_sim.faults.reset_after import ResetAfter
-from orbit_sim.streams import StreamGateway, native
+from orbit_sim.streams import native
 from orbit_sim.streams.native_relays import NativeRelay
 from orbit_sim.streams.placement import HEAVY_BYTES, TunnelPoint
 from orbit_sim.streams.tls import access_point_hostname
 
-from .apps import ListenerApp, echo_through, gsla_connect
-from .conftest import StreamWorld, TunnelRig
+from .apps import (
+    ListenerApp,
+    assert_closed_since,
+    echo_exactly,
+    echo_through,
+    gsla_connect,
+    open_fds,
+    wait_until,
+)
+from .conftest import StreamWorld, TunnelRig, own_stream_world
 
 pytestmark = pytest.mark.skipif(
     native.load() is None, reason="native relay loop not built (sim/streams/native/build.py)"
@@ -41,20 +46,12 @@ def native_relays(world: StreamWorld, rig: TunnelRig) -> int:
     return near.run(lambda: sum(isinstance(r, NativeRelay) for r in point.relays))
 
 
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, f"not within 10 s: {what}"
-        time.sleep(0.01)
-
-
 def test_a_heavy_stream_runs_natively_both_ways_and_loses_no_byte(
     tls_streams: StreamWorld,
 ) -> None:
     rig = tls_streams.tunnel(ListenerApp())
     with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
-        sent, received = echo_through(sock, 8 * HEAVY_BYTES)
-        assert sent == received
+        echo_exactly(sock, 8 * HEAVY_BYTES)
         assert native_relays(tls_streams, rig) == 2
         # Small exchanges go through the native loop as well.
         for size in (1, 5, 4096, 70000):
@@ -71,19 +68,16 @@ def test_a_fault_added_mid_stream_takes_both_relays_back_to_python(
     rig = tls_streams.tunnel(ListenerApp())
     latency = Latency(leg=2, ms=1)
     with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
-        sent, received = echo_through(sock, 2 * HEAVY_BYTES)
-        assert sent == received
+        echo_exactly(sock, 2 * HEAVY_BYTES)
         assert native_relays(tls_streams, rig) == 2
         tls_streams.sim.faults.add(latency)
         tls_streams.gateway.apply_faults()
         wait_until(lambda: native_relays(tls_streams, rig) == 0, "relays back in Python")
-        sent, received = echo_through(sock, 2 * HEAVY_BYTES)
-        assert sent == received
+        echo_exactly(sock, 2 * HEAVY_BYTES)
         assert native_relays(tls_streams, rig) == 0  # the fault's pumps keep them
         tls_streams.sim.faults.remove(latency.id)
         tls_streams.gateway.apply_faults()
-        sent, received = echo_through(sock, 2 * HEAVY_BYTES)
-        assert sent == received
+        echo_exactly(sock, 2 * HEAVY_BYTES)
         assert native_relays(tls_streams, rig) == 2
 
 
@@ -110,8 +104,7 @@ def test_half_closes_through_native_relays_end_the_stream_cleanly(
     rig = tls_streams.tunnel(ListenerApp())
     for _ in range(2):  # the second stream may ride the first one's WAN connection
         with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
-            sent, received = echo_through(sock, 2 * HEAVY_BYTES, end=True)
-            assert sent == received
+            echo_exactly(sock, 2 * HEAVY_BYTES, end=True)
     assert rig.app.accepted == 2
 
 
@@ -129,30 +122,18 @@ def test_closing_the_tunnel_closes_native_relays(tls_streams: StreamWorld) -> No
 
 
 def test_shutting_down_the_gateway_mid_stream_closes_every_socket() -> None:
-    before = set(os.listdir("/proc/self/fd"))
-    gateway = StreamGateway(wan_tls=True)
-    sim = Simulator("virtual", gateway=gateway)
-    gateway.bind(sim)
-    world = StreamWorld(sim, gateway)
-    try:
+    before = open_fds()
+    with own_stream_world(wan_tls=True) as world:
         rig = world.tunnel(ListenerApp())
-        sock = gsla_connect(rig.address, rig.id, rig.initiator, timeout=30)
-        echo_through(sock, 2 * HEAVY_BYTES)
-        assert native_relays(world, rig) == 2
-        gateway.shutdown()  # returns only once the native loops have given the sockets back
-        sock.settimeout(10)
-        with contextlib.suppress(ConnectionResetError):
-            while sock.recv(65536):
-                pass
-        sock.close()
-    finally:
-        world.close()
-        sim.close()
-        gateway.shutdown()
-    deadline = time.monotonic() + 10
-    while (left := set(os.listdir("/proc/self/fd")) - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not left, {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in left if fd}
+        with gsla_connect(rig.address, rig.id, rig.initiator, timeout=30) as sock:
+            echo_through(sock, 2 * HEAVY_BYTES)
+            assert native_relays(world, rig) == 2
+            world.gateway.shutdown()  # returns once the native loops gave the sockets back
+            sock.settimeout(10)
+            with contextlib.suppress(ConnectionResetError):
+                while sock.recv(65536):
+                    pass
+    assert_closed_since(before)
 
 
 def test_only_a_real_ssl_object_of_this_interpreter_is_lent_to_c() -> None:

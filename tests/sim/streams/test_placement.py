@@ -6,22 +6,27 @@ connection a tunnel connection takes."""
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 
 import pytest
 
-from orbit_sim import Simulator
 from orbit_sim.faults.base import Fault
 from orbit_sim.faults.close_listener import CloseListener
 from orbit_sim.faults.corrupt_handshake import CorruptHandshake
 from orbit_sim.faults.latency import Latency
 from orbit_sim.faults.refuse import Refuse
-from orbit_sim.streams import StreamGateway
 from orbit_sim.streams.placement import HEAVY_BYTES, TunnelPoint
 
-from .apps import ListenerApp, echo_through, gsla_connect
-from .conftest import StreamWorld, TunnelRig
+from .apps import (
+    ListenerApp,
+    assert_closed_since,
+    echo_exactly,
+    echo_through,
+    gsla_connect,
+    open_fds,
+    wait_until,
+)
+from .conftest import StreamWorld, TunnelRig, own_stream_world
 
 
 def relays(world: StreamWorld, rig: TunnelRig) -> tuple[int, int]:
@@ -49,8 +54,7 @@ def test_a_heavy_tls_relay_moves_to_the_second_loop_and_loses_no_byte(
 ) -> None:
     rig = python_tls_streams.tunnel(ListenerApp())
     with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
-        sent, received = echo_through(sock, 4 * HEAVY_BYTES)
-        assert sent == received
+        echo_exactly(sock, 4 * HEAVY_BYTES)
         assert relays(python_tls_streams, rig) == (1, 1)
         sock.sendall(b"still open")
         assert sock.recv(10) == b"still open"
@@ -59,8 +63,7 @@ def test_a_heavy_tls_relay_moves_to_the_second_loop_and_loses_no_byte(
 def test_a_heavy_plain_relay_stays_on_the_first_loop(plain_streams: StreamWorld) -> None:
     rig = plain_streams.tunnel(ListenerApp())
     with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
-        sent, received = echo_through(sock, 2 * HEAVY_BYTES)
-        assert sent == received
+        echo_exactly(sock, 2 * HEAVY_BYTES)
         assert relays(plain_streams, rig) == (2, 0)
 
 
@@ -71,8 +74,7 @@ def test_a_relay_under_a_fault_stays_where_its_effect_runs(tls_streams: StreamWo
     tls_streams.gateway.apply_faults()
     try:
         with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
-            sent, received = echo_through(sock, 2 * HEAVY_BYTES)
-            assert sent == received
+            echo_exactly(sock, 2 * HEAVY_BYTES)
             assert relays(tls_streams, rig) == (2, 0)
     finally:
         tls_streams.sim.faults.remove(latency.id)
@@ -103,10 +105,7 @@ def holds_spare(world: StreamWorld, rig: TunnelRig) -> bool:
 
 
 def wait_for_spare(world: StreamWorld, rig: TunnelRig, held: bool = True) -> None:
-    deadline = time.monotonic() + 10
-    while holds_spare(world, rig) != held:
-        assert time.monotonic() < deadline, f"spare held: {not held} after 10 s"
-        time.sleep(0.01)
+    wait_until(lambda: holds_spare(world, rig) == held, f"spare held: {held}")
 
 
 def test_a_spare_waits_before_the_first_connection_and_after_each(
@@ -167,28 +166,13 @@ def test_an_idle_spare_is_dropped_after_the_handshake_timeout(tls_streams: Strea
         assert sock.recv(1) == b"x"
 
 
-def open_fds() -> set[str]:
-    return set(os.listdir("/proc/self/fd"))
-
-
 def test_shutting_down_the_gateway_closes_every_socket_spares_included() -> None:
     before = open_fds()
-    gateway = StreamGateway(wan_tls=True)
-    sim = Simulator("virtual", gateway=gateway)
-    gateway.bind(sim)
-    world = StreamWorld(sim, gateway)
-    try:
+    with own_stream_world(wan_tls=True) as world:
         rig = world.tunnel(ListenerApp())
         wait_for_spare(world, rig)
         with gsla_connect(rig.address, rig.id, rig.initiator) as sock:
             sock.sendall(b"x")
             assert sock.recv(1) == b"x"
         wait_for_spare(world, rig)
-    finally:
-        world.close()
-        sim.close()
-        gateway.shutdown()
-    deadline = time.monotonic() + 10
-    while (left := open_fds() - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not left, {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in left if fd}
+    assert_closed_since(before)

@@ -8,7 +8,6 @@ import hashlib
 import socket
 import struct
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from orbit_sim.streams import listener_ap
 from orbit_sim.streams.placement import HEAVY_BYTES
 
-from .apps import ListenerApp, echo_through, gsla_connect
+from .apps import ListenerApp, echo_exactly, gsla_connect, wait_until
 from .conftest import StreamWorld, TunnelRig
 
 
@@ -57,13 +56,6 @@ def handshakes_for(rig: TunnelRig, count: Count, payload: bytes, times: int) -> 
     for _ in range(times):
         assert exchange(rig, payload) == payload
     return count.handshakes - before
-
-
-def wait_until(condition, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def idle(world: StreamWorld, rig: TunnelRig) -> int:
@@ -113,8 +105,7 @@ def test_a_stream_that_moved_to_the_second_loop_comes_back_for_the_next_one(
 ) -> None:
     rig = tls_streams.tunnel(ListenerApp())
     with gsla_connect(rig.address, rig.id, rig.initiator, timeout=60) as sock:
-        sent, received = echo_through(sock, 2 * HEAVY_BYTES, end=True)
-        assert sent == received
+        echo_exactly(sock, 2 * HEAVY_BYTES, end=True)
     # The spare opened while it ran, and its own connection, back from the second loop.
     wait_until(lambda: idle(tls_streams, rig) >= 2)
     # The moved stream's connection came back.
