@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import platform
 import ssl
-from pathlib import Path
 
-from .build import LIBRARY_NAME
+from orbit_globus.native import machine_arch
+
+from .build import library_path
 
 log = logging.getLogger(__name__)
-
-HERE = Path(__file__).resolve().parent
 
 # orbit_relay_run's results
 ERROR = -1
@@ -50,11 +48,6 @@ class RelayState(ctypes.Structure):
         ("bytes_in", ctypes.c_uint64),
         ("bytes_out", ctypes.c_uint64),
     ]
-
-
-def library_path() -> Path:
-    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower())
-    return HERE / "_lib" / (arch or platform.machine().lower()) / LIBRARY_NAME
 
 
 def loaded_libssl() -> str | None:
@@ -135,7 +128,7 @@ class NativeLoop:
 
 
 def load() -> NativeLoop | None:
-    path = library_path()
+    path = library_path(machine_arch())
     libssl_path = loaded_libssl()
     if not path.exists() or libssl_path is None:
         why = "not built" if libssl_path else "no libssl loaded"

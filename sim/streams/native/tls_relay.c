@@ -427,9 +427,8 @@ EXPORT int orbit_relay_run(SSL *ssl, int plain_fd, int tls_fd, int stop_fd, uint
         ossl.ssl_set0_wbio(ssl, r.mem_out);
     } else {
         st->error = ENOMEM;
+        ossl.bio_free(r.inner); /* never handed to the SSL object */
     }
-    if (!handed)
-        ossl.bio_free(r.inner);
     ossl.bio_free(r.outer);
     ossl.err_clear_error();
     return result;
